@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * conf.h - vuring's settings: defaults, INI file (libinih), command line.
+ *
+ * (Named conf.h because config.h is autoconf's.)
+ */
+#ifndef VURING_CONF_H
+#define VURING_CONF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum conf_socket_mode {
+	CONF_SOCKET_SERVER,	/* we listen, the front-end dials (QEMU reconnect=) */
+	CONF_SOCKET_CLIENT,	/* the front-end listens (QEMU server=on), we dial */
+};
+
+enum conf_backend_type {
+	CONF_BACKEND_TAP,
+	CONF_BACKEND_XDP,
+};
+
+struct conf {
+	/* [vhost-user] */
+	char *socket_path;
+	enum conf_socket_mode socket_mode;
+	unsigned int reconnect_ms;	/* first client-mode redial delay */
+	unsigned int reconnect_max_ms;	/* cap of the exponential backoff */
+	unsigned int socket_perm;	/* octal mode of the listening socket file */
+	char *socket_group;		/* group owning the socket file, or NULL */
+	int listen_fd;			/* --fd: inherited socket, or -1 */
+
+	/* [backend] */
+	enum conf_backend_type backend;
+	char *ifname;			/* TAP (or XDP) interface */
+	bool create_tap;		/* create the TAP if it does not exist */
+	unsigned int queue_pairs;	/* 1..64 */
+	unsigned int mtu;		/* 0 = leave the interface's MTU alone */
+	bool offload_csum;
+	bool offload_tso;
+	bool offload_ufo;
+	bool offload_ecn;
+	bool mrg_rxbuf;
+	bool event_idx;
+	bool indirect_desc;
+
+	/* [datapath] */
+	unsigned int batch_size;	/* chains per io_uring submission */
+	unsigned int uring_entries;	/* io_uring SQ size */
+	unsigned int budget;		/* frames per queue per callback */
+	unsigned int coalesce_frames;	/* 0 = call the guest once per batch */
+	unsigned int coalesce_usecs;	/* 0 = no timer-based coalescing */
+
+	/* [log] */
+	int log_level;			/* enum log_level */
+
+	/* [control] */
+	char *control_path;		/* stats/control socket, NULL = none */
+};
+
+void conf_init_defaults(struct conf *conf);
+void conf_free(struct conf *conf);
+int conf_load_file(struct conf *conf, const char *path);
+int conf_validate(const struct conf *conf);
+void conf_print(const struct conf *conf, FILE *out);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * guest_mem.h - the front-end's memory regions as mapped into vuring, and
+ * translation of guest-physical (GPA) and front-end-virtual (UVA) addresses.
+ *
+ * Everything here treats addresses and sizes as hostile: all arithmetic is
+ * overflow-checked and every translated range lies wholly inside a mapping.
+ */
+#ifndef VURING_GUEST_MEM_H
+#define VURING_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+/* Slots we really support (CONFIGURE_MEM_SLOTS); kernel vhost's limit too. */
+#define GUEST_MEM_MAX_REGIONS 509
+
+struct guest_region {
+	uint64_t gpa;		/* guest-physical start */
+	uint64_t size;		/* bytes */
+	uint64_t uva;		/* front-end virtual start */
+	uint64_t mmap_offset;	/* offset of the region in its fd */
+	uint8_t *host;		/* where gpa maps in our address space */
+	void *map_base;		/* what mmap returned (page aligned) */
+	size_t map_len;
+};
+
+struct guest_mem {
+	struct guest_region regions[GUEST_MEM_MAX_REGIONS];
+	unsigned int nregions;
+};
+
+/* A region description as the front-end sends it. */
+struct guest_region_desc {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t uva;
+	uint64_t mmap_offset;
+};
+
+void guest_mem_init(struct guest_mem *mem);
+int guest_mem_add(struct guest_mem *mem, const struct guest_region_desc *d, int fd);
+int guest_mem_remove(struct guest_mem *mem, const struct guest_region_desc *d);
+void guest_mem_clear(struct guest_mem *mem);
+
+void *guest_mem_gpa_to_host(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+void *guest_mem_uva_to_host(const struct guest_mem *mem, uint64_t uva, uint64_t len);
+int guest_mem_gpa_to_iov(const struct guest_mem *mem, uint64_t gpa, uint64_t len,
+			 struct iovec *iov, unsigned int max_iov);
+
+#endif
