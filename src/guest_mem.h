@@ -26,9 +26,25 @@ struct guest_region {
 	size_t map_len;
 };
 
+/* Dirty-page log (SET_LOG_BASE): one bit per GUEST_MEM_LOG_PAGE of GPA. */
+#define GUEST_MEM_LOG_PAGE 4096
+
+struct guest_log {
+	uint8_t *bits;		/* first byte of the bitmap (NULL: no log) */
+	uint64_t size;		/* bitmap bytes */
+	void *map_base;
+	size_t map_len;
+};
+
+/*
+ * regions[] is kept sorted by gpa (GPA ranges never overlap), so a GPA lookup
+ * is a binary search; with the usual one to three regions that is one or two
+ * compares.
+ */
 struct guest_mem {
 	struct guest_region regions[GUEST_MEM_MAX_REGIONS];
 	unsigned int nregions;
+	struct guest_log log;
 };
 
 /* A region description as the front-end sends it. */
@@ -40,13 +56,27 @@ struct guest_region_desc {
 };
 
 void guest_mem_init(struct guest_mem *mem);
+/*
+ * guest_mem_add() maps the region; it does NOT take ownership of @fd: the
+ * caller closes it afterwards (the mapping stays valid without it).
+ */
 int guest_mem_add(struct guest_mem *mem, const struct guest_region_desc *d, int fd);
 int guest_mem_remove(struct guest_mem *mem, const struct guest_region_desc *d);
+/* Unmaps every region (not the log: see guest_mem_log_clear()). */
 void guest_mem_clear(struct guest_mem *mem);
 
 void *guest_mem_gpa_to_host(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 void *guest_mem_uva_to_host(const struct guest_mem *mem, uint64_t uva, uint64_t len);
 int guest_mem_gpa_to_iov(const struct guest_mem *mem, uint64_t gpa, uint64_t len,
 			 struct iovec *iov, unsigned int max_iov);
+int guest_mem_gpa_check(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+int guest_mem_host_to_gpa(const struct guest_mem *mem, const void *host, uint64_t len,
+			  uint64_t *gpa);
+
+/* Dirty log. Like guest_mem_add(), guest_mem_log_set() does not own @fd. */
+int guest_mem_log_set(struct guest_mem *mem, int fd, uint64_t size, uint64_t offset);
+void guest_mem_log_clear(struct guest_mem *mem);
+void guest_mem_log_write(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+void guest_mem_log_host_write(const struct guest_mem *mem, const void *host, uint64_t len);
 
 #endif
