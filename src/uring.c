@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * uring.c - the process's one io_uring, wired into the libevent loop.
+ *
+ * See uring.h for the model (op tagging, groups, batching).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <liburing.h>
+
+#include "log.h"
+#include "uring.h"
+
+/* CQEs copied out of the ring per peek; matches the datapath batch size. */
+#define URING_REAP_BATCH 64
+
+/*
+ * Completions dispatched per eventfd callback before yielding to the loop,
+ * so a flood of completions cannot starve the control socket or signals.
+ */
+#define URING_REAP_BUDGET 1024
+
+/* io_uring_enter retries when the kernel pushes back (-EBUSY/-EAGAIN). */
+#define URING_SUBMIT_RETRIES 8
+
+/*
+ * How long uring_group_cancel() waits before re-issuing its cancels and
+ * logging; cancels of queued or poll-armed requests complete at once, so
+ * reaching this means a request is stuck in the kernel.
+ */
+#define URING_CANCEL_WAIT_NS 1000000000LL
+
+struct uring {
+	struct io_uring ring;
+	struct event *ev;		/* eventfd readable: completions */
+	int efd;
+	unsigned int dispatching;	/* nesting depth of completion dispatch */
+	int files[URING_MAX_FILES];	/* fd registered in each slot, or -1 */
+	struct uring_stats stats;
+};
+
+/* A completion copied out of the CQ before its callback runs. */
+struct uring_done {
+	uint64_t user_data;
+	int res;
+	uint32_t flags;
+};
+
+static const struct {
+	int opcode;
+	const char *name;
+} uring_needed_ops[] = {
+	{ IORING_OP_READV, "READV" },
+	{ IORING_OP_WRITEV, "WRITEV" },
+	{ IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL" },
+	{ IORING_OP_POLL_ADD, "POLL_ADD" },
+};
+
+/**
+ * op_track() - put @op on its group's in-flight list
+ */
+static void op_track(struct uring_op *op)
+{
+	struct uring_group *g = op->group;
+
+	op->prev = NULL;
+	op->next = g->head;
+	if (g->head)
+		g->head->prev = op;
+	g->head = op;
+	g->inflight++;
+}
+
+/**
+ * op_untrack() - take @op off its group's in-flight list
+ */
+static void op_untrack(struct uring_op *op)
+{
+	struct uring_group *g = op->group;
+
+	if (op->prev)
+		op->prev->next = op->next;
+	else
+		g->head = op->next;
+	if (op->next)
+		op->next->prev = op->prev;
+	op->prev = op->next = NULL;
+	g->inflight--;
+}
+
+/**
+ * submit_raw() - hand the prepared SQEs to the kernel, without reaping
+ *
+ * When the kernel refuses new work because completions are backed up
+ * (-EBUSY/-EAGAIN), reap to make room and retry a bounded number of times.
+ *
+ * Return: SQEs submitted, or a negative errno.
+ */
+static int submit_raw(struct uring *u)
+{
+	int tries = 0;
+	int r;
+
+	for (;;) {
+		r = io_uring_submit(&u->ring);
+		if (r >= 0)
+			break;
+		if (r == -EINTR)
+			continue;
+		if ((r != -EBUSY && r != -EAGAIN) || ++tries > URING_SUBMIT_RETRIES)
+			return r;
+		uring_reap(u);
+	}
+	if (r > 0) {
+		u->stats.submits++;
+		u->stats.sqes += (unsigned int)r;
+	}
+	return r;
+}
+
+/**
+ * get_sqe() - a free SQE, submitting the pending batch first if the SQ is full
+ * Return: 0 with *@ret set, or a negative errno.
+ */
+static int get_sqe(struct uring *u, struct io_uring_sqe **ret)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	int r;
+
+	if (!sqe) {
+		u->stats.sq_full++;
+		r = submit_raw(u);
+		if (r < 0)
+			return r;
+		sqe = io_uring_get_sqe(&u->ring);
+		if (!sqe)
+			return -EBUSY;
+	}
+	*ret = sqe;
+	return 0;
+}
+
+/**
+ * uring_sqe_get() - an SQE for @op, tagged with it and counted in flight
+ * @u: the ring
+ * @op: initialised with uring_op_init(); must not be in flight already
+ * @ret: the SQE, for the caller to fill with any io_uring_prep_*() (they
+ *       leave user_data alone)
+ *
+ * For operations uring_prep_*() does not cover. Once this returns 0 the SQE
+ * will be submitted, so the caller must fill it before anything else
+ * touches @u.
+ *
+ * Return: 0, -ESHUTDOWN if @op's group is being cancelled, or another
+ * negative errno if no SQE can be had.
+ */
+int uring_sqe_get(struct uring *u, struct uring_op *op, struct io_uring_sqe **ret)
+{
+	int r;
+
+	if (op->group->stopping)
+		return -ESHUTDOWN;
+	r = get_sqe(u, ret);
+	if (r < 0)
+		return r;
+	io_uring_sqe_set_data(*ret, op);
+	op_track(op);
+	return 0;
+}
+
+/**
+ * uring_prep_readv() - queue a READV from fixed-file @slot into @iov
+ * Return: 0, or a negative errno (nothing queued).
+ */
+int uring_prep_readv(struct uring *u, struct uring_op *op, int slot,
+		     const struct iovec *iov, unsigned int iovcnt)
+{
+	struct io_uring_sqe *sqe;
+	int r = uring_sqe_get(u, op, &sqe);
+
+	if (r < 0)
+		return r;
+	/* Offset -1: a stream (TAP, pipe) has no position to honour. */
+	io_uring_prep_readv(sqe, slot, iov, iovcnt, (__u64)-1);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	return 0;
+}
+
+/**
+ * uring_prep_writev() - queue a WRITEV of @iov to fixed-file @slot
+ *
+ * @iov itself is copied by the kernel at submit time, but the memory it
+ * points to must stay valid until the completion.
+ *
+ * Return: 0, or a negative errno (nothing queued).
+ */
+int uring_prep_writev(struct uring *u, struct uring_op *op, int slot,
+		      const struct iovec *iov, unsigned int iovcnt)
+{
+	struct io_uring_sqe *sqe;
+	int r = uring_sqe_get(u, op, &sqe);
+
+	if (r < 0)
+		return r;
+	io_uring_prep_writev(sqe, slot, iov, iovcnt, (__u64)-1);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	return 0;
+}
+
+/**
+ * uring_prep_poll() - queue a one-shot POLL_ADD for @mask on fixed-file @slot
+ *
+ * Used to wait for a TAP queue to become writable again after EAGAIN; the
+ * completion's res is the ready mask.
+ *
+ * Return: 0, or a negative errno (nothing queued).
+ */
+int uring_prep_poll(struct uring *u, struct uring_op *op, int slot, unsigned int mask)
+{
+	struct io_uring_sqe *sqe;
+	int r = uring_sqe_get(u, op, &sqe);
+
+	if (r < 0)
+		return r;
+	io_uring_prep_poll_add(sqe, slot, mask);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	return 0;
+}
+
+/**
+ * dispatch_one() - run the callback of one copied completion
+ */
+static void dispatch_one(struct uring *u, const struct uring_done *d)
+{
+	struct uring_op *op = (struct uring_op *)(uintptr_t)d->user_data;
+
+	if (!op)
+		return;		/* internal request (a cancel) */
+	u->stats.cqes++;
+	if (!(d->flags & IORING_CQE_F_MORE))
+		op_untrack(op);
+	op->complete(op, d->res, d->flags);
+}
+
+/**
+ * reap_batch() - consume up to URING_REAP_BATCH completions and dispatch them
+ *
+ * The CQEs are copied and the CQ head advanced before any callback runs, so
+ * a callback may itself reap (uring_group_cancel) without seeing them again.
+ *
+ * Return: completions consumed.
+ */
+static unsigned int reap_batch(struct uring *u)
+{
+	struct io_uring_cqe *cqes[URING_REAP_BATCH];
+	struct uring_done done[URING_REAP_BATCH];
+	unsigned int i, n;
+
+	n = io_uring_peek_batch_cqe(&u->ring, cqes, URING_REAP_BATCH);
+	for (i = 0; i < n; i++) {
+		done[i].user_data = cqes[i]->user_data;
+		done[i].res = cqes[i]->res;
+		done[i].flags = cqes[i]->flags;
+	}
+	io_uring_cq_advance(&u->ring, n);
+	u->dispatching++;
+	for (i = 0; i < n; i++)
+		dispatch_one(u, &done[i]);
+	u->dispatching--;
+	return n;
+}
+
+/**
+ * uring_reap() - dispatch the completions already in the CQ, up to a budget
+ *
+ * If the budget runs out with completions left, the loop event is made
+ * active so they are handled on the next loop iteration (the eventfd does
+ * not fire again for CQEs already posted).
+ *
+ * Return: completions dispatched.
+ */
+unsigned int uring_reap(struct uring *u)
+{
+	unsigned int total = 0, n;
+
+	do {
+		n = reap_batch(u);
+		total += n;
+	} while (n && total < URING_REAP_BUDGET);
+	if (n && u->ev && io_uring_cq_ready(&u->ring))
+		event_active(u->ev, EV_READ, 0);
+	return total;
+}
+
+/**
+ * uring_submit() - submit every prepared SQE with one io_uring_enter, then
+ * dispatch the completions that are already there
+ *
+ * Called from inside a completion callback, it only submits: the dispatch
+ * loop that is running picks up the new completions, so callbacks never
+ * nest.
+ *
+ * Return: SQEs submitted, or a negative errno.
+ */
+int uring_submit(struct uring *u)
+{
+	int r = 0;
+
+	if (io_uring_sq_ready(&u->ring)) {
+		r = submit_raw(u);
+		if (r < 0)
+			return r;
+	}
+	if (!u->dispatching)
+		uring_reap(u);
+	return r;
+}
+
+/**
+ * on_eventfd() - libevent callback: the ring posted completions
+ */
+static void on_eventfd(evutil_socket_t fd, short what, void *arg)
+{
+	struct uring *u = arg;
+	uint64_t count;
+
+	(void)what;
+	u->stats.wakeups++;
+	/* Drain first, so completions posted during the reap fire again. */
+	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_warn("io_uring eventfd read: %s", strerror(errno));
+	uring_reap(u);
+}
+
+/**
+ * cancel_pass() - queue one ASYNC_CANCEL per in-flight op of @g and submit
+ *
+ * Nothing is reaped while the list is walked, so the list cannot change
+ * under us; a full SQ is emptied with a plain submit.
+ *
+ * Return: 0, or a negative errno.
+ */
+static int cancel_pass(struct uring *u, struct uring_group *g)
+{
+	struct io_uring_sqe *sqe;
+	struct uring_op *op;
+	int r;
+
+	for (op = g->head; op; op = op->next) {
+		sqe = io_uring_get_sqe(&u->ring);
+		if (!sqe) {
+			do
+				r = io_uring_submit(&u->ring);
+			while (r == -EINTR);
+			if (r < 0)
+				return r;
+			sqe = io_uring_get_sqe(&u->ring);
+			if (!sqe)
+				return -EBUSY;
+		}
+		io_uring_prep_cancel64(sqe, (uintptr_t)op, 0);
+		io_uring_sqe_set_data64(sqe, 0);
+	}
+	r = submit_raw(u);
+	return r < 0 ? r : 0;
+}
+
+/**
+ * uring_group_cancel() - cancel every in-flight op of @g and wait until all
+ * their completions have been dispatched
+ *
+ * The ops' callbacks run (mostly with -ECANCELED, or with their real result
+ * if they finished first) before this returns; while it runs, new ops for
+ * @g are refused with -ESHUTDOWN. Completions of other groups that arrive
+ * meanwhile are dispatched as usual. Afterwards the kernel holds no
+ * reference to any buffer of @g, which is what a ring stop needs before it
+ * answers the front-end. Cancellation is by exact user_data, so other
+ * requests on the same fd are left alone.
+ *
+ * Return: 0, or a negative errno if the ring failed (the wait goes on
+ * through slow cancels: they are logged and re-issued, never abandoned).
+ */
+int uring_group_cancel(struct uring *u, struct uring_group *g)
+{
+	struct __kernel_timespec ts = {
+		.tv_sec = URING_CANCEL_WAIT_NS / 1000000000LL,
+		.tv_nsec = URING_CANCEL_WAIT_NS % 1000000000LL,
+	};
+	struct io_uring_cqe *cqe;
+	int r = 0;
+
+	if (!g->inflight)
+		return 0;
+	g->stopping = true;
+	r = cancel_pass(u, g);
+	while (g->inflight && r >= 0) {
+		r = io_uring_wait_cqe_timeout(&u->ring, &cqe, &ts);
+		if (r == -ETIME) {
+			log_warn("io_uring: %u request(s) still in flight after cancel, retrying",
+				 g->inflight);
+			r = cancel_pass(u, g);
+			continue;
+		}
+		if (r == -EINTR)
+			r = 0;
+		if (r < 0)
+			break;
+		while (reap_batch(u))
+			;
+	}
+	g->stopping = false;
+	if (r < 0)
+		log_error("io_uring: cancel failed: %s", strerror(-r));
+	return r < 0 ? r : 0;
+}
+
+/**
+ * uring_group_init() - an empty group
+ */
+void uring_group_init(struct uring_group *g)
+{
+	memset(g, 0, sizeof(*g));
+}
+
+/**
+ * uring_op_init() - bind @op to its group and completion callback
+ */
+void uring_op_init(struct uring_op *op, struct uring_group *g, uring_complete_fn *complete)
+{
+	op->complete = complete;
+	op->group = g;
+	op->prev = op->next = NULL;
+}
+
+/**
+ * uring_file_add() - register @fd in a free fixed-file slot
+ *
+ * The ring takes its own reference: the caller may close @fd afterwards,
+ * but normally keeps it for ioctls.
+ *
+ * Return: the slot, or a negative errno (-ENFILE when the table is full).
+ */
+int uring_file_add(struct uring *u, int fd)
+{
+	int slot, r;
+
+	for (slot = 0; slot < URING_MAX_FILES; slot++)
+		if (u->files[slot] < 0)
+			break;
+	if (slot == URING_MAX_FILES)
+		return -ENFILE;
+	r = io_uring_register_files_update(&u->ring, (unsigned int)slot, &fd, 1);
+	if (r < 0)
+		return r;
+	u->files[slot] = fd;
+	return slot;
+}
+
+/**
+ * uring_file_remove() - empty fixed-file slot @slot
+ *
+ * Requests already in flight on the slot keep their file reference and
+ * complete normally.
+ *
+ * Return: 0, -EINVAL for a slot not in use, or a negative errno.
+ */
+int uring_file_remove(struct uring *u, int slot)
+{
+	int none = -1;
+	int r;
+
+	if (slot < 0 || slot >= URING_MAX_FILES || u->files[slot] < 0)
+		return -EINVAL;
+	r = io_uring_register_files_update(&u->ring, (unsigned int)slot, &none, 1);
+	if (r < 0)
+		return r;
+	u->files[slot] = -1;
+	return 0;
+}
+
+/**
+ * ring_init() - set up the ring, explaining the common failures
+ * Return: 0 or a negative errno, logged.
+ */
+static int ring_init(struct uring *u, unsigned int entries)
+{
+	struct io_uring_params p;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	/* SUBMIT_ALL: one bad SQE must not hold back the rest of a batch. */
+	p.flags = IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL;
+	r = io_uring_queue_init_params(entries, &u->ring, &p);
+	if (r == -EINVAL) {
+		p.flags = IORING_SETUP_CLAMP;
+		r = io_uring_queue_init_params(entries, &u->ring, &p);
+	}
+	if (r == -ENOSYS)
+		log_error("io_uring is not available: this kernel was built without it");
+	else if (r == -EPERM)
+		log_error("io_uring is not permitted here (sysctl kernel.io_uring_disabled, seccomp or container policy)");
+	else if (r == -ENOMEM)
+		log_error("io_uring setup: out of memory (RLIMIT_MEMLOCK too low for %u entries?)",
+			  entries);
+	else if (r < 0)
+		log_error("io_uring setup (%u entries): %s", entries, strerror(-r));
+	return r;
+}
+
+/**
+ * ring_probe() - check that the kernel knows every operation vuring uses
+ * Return: 0, or -EOPNOTSUPP (logged, naming the missing operation).
+ */
+static int ring_probe(struct uring *u)
+{
+	struct io_uring_probe *probe = io_uring_get_probe_ring(&u->ring);
+	size_t i;
+	int r = 0;
+
+	if (!probe) {
+		log_error("io_uring: cannot probe the supported operations (kernel older than 5.6?)");
+		return -EOPNOTSUPP;
+	}
+	for (i = 0; i < sizeof(uring_needed_ops) / sizeof(uring_needed_ops[0]); i++) {
+		if (!io_uring_opcode_supported(probe, uring_needed_ops[i].opcode)) {
+			log_error("io_uring: the kernel lacks operation %s",
+				  uring_needed_ops[i].name);
+			r = -EOPNOTSUPP;
+		}
+	}
+	io_uring_free_probe(probe);
+	return r;
+}
+
+/**
+ * ring_attach() - fixed-file table, eventfd and the loop event
+ * Return: 0 or a negative errno, logged.
+ */
+static int ring_attach(struct uring *u, struct event_base *base)
+{
+	int r;
+
+	r = io_uring_register_files_sparse(&u->ring, URING_MAX_FILES);
+	if (r < 0) {
+		log_error("io_uring: cannot register a sparse file table: %s (kernel older than 5.19?)",
+			  strerror(-r));
+		return r;
+	}
+	if (!base)
+		return 0;
+	u->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (u->efd < 0) {
+		r = -errno;
+		log_error("eventfd: %s", strerror(errno));
+		return r;
+	}
+	r = io_uring_register_eventfd(&u->ring, u->efd);
+	if (r < 0) {
+		log_error("io_uring: cannot register the eventfd: %s", strerror(-r));
+		return r;
+	}
+	u->ev = event_new(base, u->efd, EV_READ | EV_PERSIST, on_eventfd, u);
+	if (!u->ev || event_add(u->ev, NULL) < 0) {
+		log_error("io_uring: cannot add the completion event to the loop");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * uring_new() - create the io_uring and hook it into the loop
+ * @base: the libevent loop; NULL for callers that only use uring_submit()
+ *        and uring_reap() (benchmarks)
+ * @entries: SQ size (conf->uring_entries); the kernel clamps it
+ * @ret: the new ring
+ *
+ * Return: 0, or a negative errno after a message saying why.
+ */
+int uring_new(struct event_base *base, unsigned int entries, struct uring **ret)
+{
+	struct uring *u = calloc(1, sizeof(*u));
+	int r, i;
+
+	if (!u)
+		return -ENOMEM;
+	u->efd = -1;
+	for (i = 0; i < URING_MAX_FILES; i++)
+		u->files[i] = -1;
+	r = ring_init(u, entries);
+	if (r < 0) {
+		free(u);
+		return r;
+	}
+	r = ring_probe(u);
+	if (r == 0)
+		r = ring_attach(u, base);
+	if (r < 0) {
+		uring_free(u);
+		return r;
+	}
+	*ret = u;
+	return 0;
+}
+
+/**
+ * uring_free() - tear the ring down; NULL is fine
+ *
+ * Callers cancel their groups first: requests still in flight here are
+ * cancelled by the kernel, but their callbacks never run.
+ */
+void uring_free(struct uring *u)
+{
+	if (!u)
+		return;
+	if (u->ev)
+		event_free(u->ev);
+	io_uring_queue_exit(&u->ring);
+	if (u->efd >= 0)
+		close(u->efd);
+	free(u);
+}
+
+/**
+ * uring_get_stats() - the ring's counters
+ */
+const struct uring_stats *uring_get_stats(const struct uring *u)
+{
+	return &u->stats;
+}
