@@ -57,6 +57,9 @@ struct conf {
 
 	/* [control] */
 	char *control_path;		/* stats/control socket, NULL = none */
+
+	/* Not a key: the file these settings came from, for messages. */
+	char *source;
 };
 
 void conf_init_defaults(struct conf *conf);
@@ -64,5 +67,6 @@ void conf_free(struct conf *conf);
 int conf_load_file(struct conf *conf, const char *path);
 int conf_validate(const struct conf *conf);
 void conf_print(const struct conf *conf, FILE *out);
+void conf_set_error_stream(FILE *err);
 
 #endif
