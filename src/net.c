@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * net.c - the virtio-net device: its queues' life cycle, kicks, deferred
+ * work and guest notifications. The engines are in net_tx.c and net_rx.c.
+ *
+ * Every queue has two libevent events: the kick eventfd, and a "work" event
+ * that is only ever activated by hand. Completions and kicks never publish
+ * used entries themselves; they schedule the work event, which runs after
+ * the current callback (after the whole batch of io_uring completions) and
+ * flushes once, notifies once, then continues the engine. That is what
+ * makes it one used-index store and at most one call per batch, and what
+ * bounds each queue's share of a loop iteration (fairness).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <linux/virtio_config.h>
+
+#include "log.h"
+#include "net.h"
+
+static const char *const drop_names[NET_DROP_MAX] = {
+	[NET_DROP_BAD_HDR] = "bad-header",
+	[NET_DROP_BACKEND] = "backend-error",
+	[NET_DROP_DISABLED] = "ring-disabled",
+	[NET_DROP_TOO_BIG] = "too-big",
+	[NET_DROP_STOPPED] = "ring-stopped",
+};
+
+const char *net_drop_name(enum net_drop d)
+{
+	return (unsigned int)d < NET_DROP_MAX ? drop_names[d] : "?";
+}
+
+/**
+ * net_queue_notify() - flush used entries and call the guest if it wants it
+ * @q: queue
+ */
+void net_queue_notify(struct net_queue *q)
+{
+	static const uint64_t one = 1;
+	int n = virtq_flush(&q->vq);
+
+	if (n < 0) {
+		net_queue_broken(q);
+		return;
+	}
+	if (n > 0) {
+		q->stats.batches++;
+		q->stats.batched += (uint64_t)n;
+	}
+	if (q->call_fd < 0 || !virtq_should_notify(&q->vq))
+		return;
+	if (write(q->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("queue %u: call eventfd: %s", q->index, strerror(errno));
+	q->stats.calls++;
+}
+
+/**
+ * net_queue_schedule() - run the queue's work after the current callback
+ * @q: queue
+ */
+void net_queue_schedule(struct net_queue *q)
+{
+	if (q->work_ev && q->started)
+		event_active(q->work_ev, EV_TIMEOUT, 0);
+}
+
+/**
+ * net_queue_broken() - the guest broke the ring: stop serving it
+ *
+ * The virtq already logged why. Its events go quiet; the vhost-user layer
+ * finds out at the next ring message, and the front-end's reset or
+ * disconnect tears the queue down.
+ */
+void net_queue_broken(struct net_queue *q)
+{
+	if (q->kick_ev)
+		event_del(q->kick_ev);
+}
+
+static void net_queue_run(struct net_queue *q)
+{
+	if (virtq_broken(&q->vq)) {
+		net_queue_broken(q);
+		return;
+	}
+	if (q->tx)
+		net_tx_run(q);
+	else
+		net_rx_run(q);
+}
+
+static void net_on_work(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	net_queue_run(arg);
+}
+
+static void net_on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_queue *q = arg;
+	uint64_t count;
+
+	(void)what;
+	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_warn("queue %u: kick eventfd: %s", q->index, strerror(errno));
+	q->stats.kicks++;
+	net_queue_run(q);
+}
+
+static struct net_queue *net_queue_get(struct net_dev *dev, unsigned int index)
+{
+	return index < dev->nqueues ? &dev->queues[index] : NULL;
+}
+
+const struct net_queue *net_dev_queue(const struct net_dev *dev, unsigned int index)
+{
+	return index < dev->nqueues ? &dev->queues[index] : NULL;
+}
+
+/**
+ * net_queue_start() - a ring started (its first kick): begin serving it
+ * @dev: device
+ * @index: virtqueue index (even RX, odd TX)
+ * @mem: guest memory the ring lives in
+ * @cfg: ring geometry and flags; @cfg->dir and name are set here
+ * @kick_fd: the ring's kick eventfd (not owned)
+ * @call_fd: the ring's call eventfd (not owned), or -1
+ *
+ * Return: 0, -EINVAL for a bad index or ring, -ENOMEM.
+ */
+int net_queue_start(struct net_dev *dev, unsigned int index, struct guest_mem *mem,
+		    const struct virtq_config *cfg, int kick_fd, int call_fd)
+{
+	struct net_queue *q = net_queue_get(dev, index);
+	struct virtq_config c = *cfg;
+	char name[16];
+	int r;
+
+	if (!q)
+		return -EINVAL;
+	if (q->started)
+		net_queue_stop(dev, index);
+	snprintf(name, sizeof(name), "%s%u", q->tx ? "tx" : "rx", q->qp);
+	c.name = name;
+	c.dir = q->tx ? VIRTQ_DIR_OUT : VIRTQ_DIR_IN;
+	r = virtq_init(&q->vq, mem, &c);
+	if (r < 0)
+		return r;
+	r = q->tx ? net_tx_init(q) : net_rx_init(q);
+	if (r < 0)
+		goto err_virtq;
+	q->kick_fd = kick_fd;
+	q->call_fd = call_fd;
+	q->kick_ev = event_new(dev->base, kick_fd, EV_READ | EV_PERSIST, net_on_kick, q);
+	q->work_ev = event_new(dev->base, -1, 0, net_on_work, q);
+	if (!q->kick_ev || !q->work_ev || event_add(q->kick_ev, NULL) < 0) {
+		r = -ENOMEM;
+		goto err_events;
+	}
+	q->started = true;
+	log_debug("queue %u (%s) started: size %u, last_avail %u", index, name, cfg->num,
+		  cfg->last_avail_idx);
+	/* The kick that started the ring may be all the guest sends. */
+	net_queue_schedule(q);
+	return 0;
+
+err_events:
+	if (q->kick_ev)
+		event_free(q->kick_ev);
+	if (q->work_ev)
+		event_free(q->work_ev);
+	q->kick_ev = q->work_ev = NULL;
+	if (q->tx)
+		net_tx_free(q);
+	else
+		net_rx_free(q);
+err_virtq:
+	virtq_stop(&q->vq);
+	return r;
+}
+
+/**
+ * net_queue_stop() - stop serving a ring and hand it back
+ * @dev: device
+ * @index: virtqueue index
+ *
+ * Cancels every in-flight operation of the queue and waits for each to
+ * complete, so no I/O touches guest memory after this returns; publishes
+ * what completed; then stops the virtq.
+ *
+ * Return: the next avail index for GET_VRING_BASE (the oldest chain not
+ * published, so the front-end replays whatever did not complete), or 0 for
+ * a queue that never started.
+ */
+uint16_t net_queue_stop(struct net_dev *dev, unsigned int index)
+{
+	struct net_queue *q = net_queue_get(dev, index);
+	uint16_t base;
+
+	if (!q || !q->started)
+		return 0;
+	q->started = false;
+	event_free(q->kick_ev);
+	event_free(q->work_ev);
+	q->kick_ev = q->work_ev = NULL;
+	backend_cancel(dev->be, &q->group);
+	if (!virtq_broken(&q->vq))
+		virtq_flush(&q->vq);
+	if (q->tx)
+		net_tx_free(q);
+	else
+		net_rx_free(q);
+	base = virtq_stop(&q->vq);
+	log_debug("queue %u stopped at avail %u", index, base);
+	return base;
+}
+
+void net_queue_set_call_fd(struct net_dev *dev, unsigned int index, int call_fd)
+{
+	struct net_queue *q = net_queue_get(dev, index);
+
+	if (q)
+		q->call_fd = call_fd;
+}
+
+/**
+ * net_queue_set_enabled() - SET_VRING_ENABLE for a queue
+ *
+ * The TAP queue of a pair stays attached while either of its rings is
+ * enabled, so a guest using fewer queue pairs than offered (ethtool -L)
+ * leaves the kernel steering only to the queues it serves.
+ */
+void net_queue_set_enabled(struct net_dev *dev, unsigned int index, bool enabled)
+{
+	struct net_queue *q = net_queue_get(dev, index);
+	struct net_queue *pair;
+	int r;
+
+	if (!q)
+		return;
+	q->enabled = enabled;
+	pair = &dev->queues[index ^ 1];
+	r = backend_queue_enable(dev->be, q->qp, enabled || pair->enabled);
+	if (r < 0)
+		log_warn("queue pair %u: cannot %s the back-end queue: %s", q->qp,
+			 enabled ? "attach" : "detach", strerror(-r));
+	if (q->started)
+		net_queue_schedule(q);
+}
+
+/**
+ * net_dev_set_features() - apply the front-end's negotiated features
+ * Return: 0 or a negative errno from the back-end.
+ */
+int net_dev_set_features(struct net_dev *dev, uint64_t features)
+{
+	unsigned int hdr_len = sizeof(struct virtio_net_hdr);
+	int r;
+
+	if (features & ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF)))
+		hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	r = backend_set_vnet_hdr_len(dev->be, hdr_len);
+	if (r < 0)
+		return r;
+	r = backend_set_offloads(dev->be, features);
+	if (r < 0)
+		return r;
+	dev->features = features;
+	dev->vnet_hdr_len = hdr_len;
+	return 0;
+}
+
+uint64_t net_dev_offloads(const struct net_dev *dev)
+{
+	return backend_offloads(dev->be);
+}
+
+unsigned int net_dev_queue_pairs(const struct net_dev *dev)
+{
+	return dev->nqueues / 2;
+}
+
+struct uring *net_dev_uring(struct net_dev *dev)
+{
+	return dev->uring;
+}
+
+/**
+ * net_dev_stop_all() - stop every started queue (disconnect, reset)
+ */
+void net_dev_stop_all(struct net_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->nqueues; i++)
+		net_queue_stop(dev, i);
+}
+
+/**
+ * net_dev_new() - open the io_uring and the back-end, set up the queues
+ * @base: event loop
+ * @conf: settings (kept by reference: must outlive the device)
+ * @out: the device
+ *
+ * Return: 0 or a negative errno (already logged).
+ */
+int net_dev_new(struct event_base *base, const struct conf *conf, struct net_dev **out)
+{
+	struct net_dev *dev = calloc(1, sizeof(*dev));
+	int r = -ENOMEM;
+
+	if (!dev)
+		return -ENOMEM;
+	dev->base = base;
+	dev->conf = conf;
+	dev->vnet_hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	dev->nqueues = 2 * conf->queue_pairs;
+	dev->queues = calloc(dev->nqueues, sizeof(*dev->queues));
+	if (!dev->queues)
+		goto err;
+	r = uring_new(base, conf->uring_entries, &dev->uring);
+	if (r < 0)
+		goto err;
+	r = backend_open(conf, dev->uring, &dev->be);
+	if (r < 0)
+		goto err;
+	for (unsigned int i = 0; i < dev->nqueues; i++) {
+		struct net_queue *q = &dev->queues[i];
+
+		q->dev = dev;
+		q->index = i;
+		q->qp = i / 2;
+		q->tx = i & 1;
+		q->kick_fd = q->call_fd = -1;
+		uring_group_init(&q->group);
+	}
+	*out = dev;
+	return 0;
+err:
+	net_dev_free(dev);
+	return r;
+}
+
+void net_dev_free(struct net_dev *dev)
+{
+	if (!dev)
+		return;
+	if (dev->queues)
+		net_dev_stop_all(dev);
+	backend_close(dev->be);
+	uring_free(dev->uring);
+	free(dev->queues);
+	free(dev);
+}
