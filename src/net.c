@@ -3,8 +3,8 @@
  * net.c - the virtio-net device: its queues' life cycle, kicks, deferred
  * work and guest notifications. The engines are in net_tx.c and net_rx.c.
  *
- * Every queue has two libevent events: the kick eventfd, and a "work" event
- * that is only ever activated by hand. Completions and kicks never publish
+ * Every queue has a "work" event that is only ever activated by hand.
+ * Completions and kicks never publish
  * used entries themselves; they schedule the work event, which runs after
  * the current callback (after the whole batch of io_uring completions) and
  * flushes once, notifies once, then continues the engine. That is what
@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
 
 #include "log.h"
 #include "net.h"
@@ -44,7 +45,7 @@ const char *net_drop_name(enum net_drop d)
 void net_queue_notify(struct net_queue *q)
 {
 	static const uint64_t one = 1;
-	int n = virtq_flush(&q->vq);
+	int n = virtq_flush(q->vq);
 
 	if (n < 0) {
 		net_queue_broken(q);
@@ -54,9 +55,9 @@ void net_queue_notify(struct net_queue *q)
 		q->stats.batches++;
 		q->stats.batched += (uint64_t)n;
 	}
-	if (q->call_fd < 0 || !virtq_should_notify(&q->vq))
+	if (*q->call_fd < 0 || !virtq_should_notify(q->vq))
 		return;
-	if (write(q->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (write(*q->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("queue %u: call eventfd: %s", q->index, strerror(errno));
 	q->stats.calls++;
 }
@@ -74,19 +75,19 @@ void net_queue_schedule(struct net_queue *q)
 /**
  * net_queue_broken() - the guest broke the ring: stop serving it
  *
- * The virtq already logged why. Its events go quiet; the vhost-user layer
- * finds out at the next ring message, and the front-end's reset or
- * disconnect tears the queue down.
+ * The virtq already logged why and refuses every further operation; the
+ * queue stops scheduling itself, and the front-end's reset or disconnect
+ * tears it down.
  */
 void net_queue_broken(struct net_queue *q)
 {
-	if (q->kick_ev)
-		event_del(q->kick_ev);
+	if (q->work_ev)
+		event_del(q->work_ev);
 }
 
 static void net_queue_run(struct net_queue *q)
 {
-	if (virtq_broken(&q->vq)) {
+	if (virtq_broken(q->vq)) {
 		net_queue_broken(q);
 		return;
 	}
@@ -103,18 +104,6 @@ static void net_on_work(evutil_socket_t fd, short what, void *arg)
 	net_queue_run(arg);
 }
 
-static void net_on_kick(evutil_socket_t fd, short what, void *arg)
-{
-	struct net_queue *q = arg;
-	uint64_t count;
-
-	(void)what;
-	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		log_warn("queue %u: kick eventfd: %s", q->index, strerror(errno));
-	q->stats.kicks++;
-	net_queue_run(q);
-}
-
 static struct net_queue *net_queue_get(struct net_dev *dev, unsigned int index)
 {
 	return index < dev->nqueues ? &dev->queues[index] : NULL;
@@ -129,106 +118,81 @@ const struct net_queue *net_dev_queue(const struct net_dev *dev, unsigned int in
  * net_queue_start() - a ring started (its first kick): begin serving it
  * @dev: device
  * @index: virtqueue index (even RX, odd TX)
- * @mem: guest memory the ring lives in
- * @cfg: ring geometry and flags; @cfg->dir and name are set here
- * @kick_fd: the ring's kick eventfd (not owned)
- * @call_fd: the ring's call eventfd (not owned), or -1
+ * @vq: the running ring (owned by the caller, valid until net_queue_stop())
+ * @call_fd: where the ring's call eventfd is kept (-1 = none); read at each
+ *	notification, so a SET_VRING_CALL while running takes effect at once
  *
- * Return: 0, -EINVAL for a bad index or ring, -ENOMEM.
+ * Return: 0, -EINVAL for a bad index, -ENOMEM.
  */
-int net_queue_start(struct net_dev *dev, unsigned int index, struct guest_mem *mem,
-		    const struct virtq_config *cfg, int kick_fd, int call_fd)
+int net_queue_start(struct net_dev *dev, unsigned int index, struct virtq *vq,
+		    const int *call_fd)
 {
 	struct net_queue *q = net_queue_get(dev, index);
-	struct virtq_config c = *cfg;
-	char name[16];
 	int r;
 
 	if (!q)
 		return -EINVAL;
 	if (q->started)
 		net_queue_stop(dev, index);
-	snprintf(name, sizeof(name), "%s%u", q->tx ? "tx" : "rx", q->qp);
-	c.name = name;
-	c.dir = q->tx ? VIRTQ_DIR_OUT : VIRTQ_DIR_IN;
-	r = virtq_init(&q->vq, mem, &c);
-	if (r < 0)
-		return r;
+	q->vq = vq;
+	q->call_fd = call_fd;
 	r = q->tx ? net_tx_init(q) : net_rx_init(q);
 	if (r < 0)
-		goto err_virtq;
-	q->kick_fd = kick_fd;
-	q->call_fd = call_fd;
-	q->kick_ev = event_new(dev->base, kick_fd, EV_READ | EV_PERSIST, net_on_kick, q);
+		return r;
 	q->work_ev = event_new(dev->base, -1, 0, net_on_work, q);
-	if (!q->kick_ev || !q->work_ev || event_add(q->kick_ev, NULL) < 0) {
-		r = -ENOMEM;
-		goto err_events;
+	if (!q->work_ev) {
+		if (q->tx)
+			net_tx_free(q);
+		else
+			net_rx_free(q);
+		return -ENOMEM;
 	}
 	q->started = true;
-	log_debug("queue %u (%s) started: size %u, last_avail %u", index, name, cfg->num,
-		  cfg->last_avail_idx);
 	/* The kick that started the ring may be all the guest sends. */
 	net_queue_schedule(q);
 	return 0;
-
-err_events:
-	if (q->kick_ev)
-		event_free(q->kick_ev);
-	if (q->work_ev)
-		event_free(q->work_ev);
-	q->kick_ev = q->work_ev = NULL;
-	if (q->tx)
-		net_tx_free(q);
-	else
-		net_rx_free(q);
-err_virtq:
-	virtq_stop(&q->vq);
-	return r;
 }
 
 /**
- * net_queue_stop() - stop serving a ring and hand it back
+ * net_queue_kick() - the guest kicked a started ring
+ */
+void net_queue_kick(struct net_dev *dev, unsigned int index)
+{
+	struct net_queue *q = net_queue_get(dev, index);
+
+	if (!q || !q->started)
+		return;
+	q->stats.kicks++;
+	net_queue_run(q);
+}
+
+/**
+ * net_queue_stop() - stop serving a ring before it is handed back
  * @dev: device
  * @index: virtqueue index
  *
  * Cancels every in-flight operation of the queue and waits for each to
- * complete, so no I/O touches guest memory after this returns; publishes
- * what completed; then stops the virtq.
- *
- * Return: the next avail index for GET_VRING_BASE (the oldest chain not
- * published, so the front-end replays whatever did not complete), or 0 for
- * a queue that never started.
+ * complete, so no I/O touches guest memory after this returns, then
+ * publishes what completed. Chains whose I/O was cancelled stay unpublished
+ * and the front-end replays them from the avail index virtq_stop() reports.
  */
-uint16_t net_queue_stop(struct net_dev *dev, unsigned int index)
+void net_queue_stop(struct net_dev *dev, unsigned int index)
 {
 	struct net_queue *q = net_queue_get(dev, index);
-	uint16_t base;
 
 	if (!q || !q->started)
-		return 0;
+		return;
 	q->started = false;
-	event_free(q->kick_ev);
 	event_free(q->work_ev);
-	q->kick_ev = q->work_ev = NULL;
+	q->work_ev = NULL;
 	backend_cancel(dev->be, &q->group);
-	if (!virtq_broken(&q->vq))
-		virtq_flush(&q->vq);
+	if (!virtq_broken(q->vq))
+		virtq_flush(q->vq);
 	if (q->tx)
 		net_tx_free(q);
 	else
 		net_rx_free(q);
-	base = virtq_stop(&q->vq);
-	log_debug("queue %u stopped at avail %u", index, base);
-	return base;
-}
-
-void net_queue_set_call_fd(struct net_dev *dev, unsigned int index, int call_fd)
-{
-	struct net_queue *q = net_queue_get(dev, index);
-
-	if (q)
-		q->call_fd = call_fd;
+	q->vq = NULL;
 }
 
 /**
@@ -337,7 +301,6 @@ int net_dev_new(struct event_base *base, const struct conf *conf, struct net_dev
 		q->index = i;
 		q->qp = i / 2;
 		q->tx = i & 1;
-		q->kick_fd = q->call_fd = -1;
 		uring_group_init(&q->group);
 	}
 	*out = dev;

@@ -4,9 +4,10 @@
  * back-end (TAP), the TX and RX engines, notifications and counters.
  *
  * Virtqueue 2n is queue pair n's RX (host -> guest), 2n+1 its TX. The
- * vhost-user layer owns the connection, the memory table and the eventfds;
- * it calls net_queue_start() when a ring starts (first kick) and
- * net_queue_stop() when the front-end takes it back.
+ * vhost-user layer owns the connection, the memory table, the eventfds and
+ * the virtq itself (vu_dev.c); it calls net_queue_start() once a ring has
+ * started (first kick), net_queue_kick() on every later kick, and
+ * net_queue_stop() before the front-end takes the ring back.
  */
 #ifndef VURING_NET_H
 #define VURING_NET_H
@@ -56,10 +57,8 @@ struct net_queue {
 	bool tx;
 	bool started;
 	bool enabled;
-	struct virtq vq;
-	int kick_fd;			/* owned by the vhost-user layer */
-	int call_fd;			/* owned by the vhost-user layer, -1 = none */
-	struct event *kick_ev;
+	struct virtq *vq;		/* owned by the vhost-user layer */
+	const int *call_fd;		/* its call eventfd slot (-1 = none) */
 	struct event *work_ev;		/* deferred: flush, notify, continue */
 	struct uring_group group;	/* everything this queue has in flight */
 	struct net_stats stats;
@@ -91,10 +90,10 @@ void net_dev_free(struct net_dev *dev);
 uint64_t net_dev_offloads(const struct net_dev *dev);
 unsigned int net_dev_queue_pairs(const struct net_dev *dev);
 int net_dev_set_features(struct net_dev *dev, uint64_t features);
-int net_queue_start(struct net_dev *dev, unsigned int index, struct guest_mem *mem,
-		    const struct virtq_config *cfg, int kick_fd, int call_fd);
-uint16_t net_queue_stop(struct net_dev *dev, unsigned int index);
-void net_queue_set_call_fd(struct net_dev *dev, unsigned int index, int call_fd);
+int net_queue_start(struct net_dev *dev, unsigned int index, struct virtq *vq,
+		    const int *call_fd);
+void net_queue_kick(struct net_dev *dev, unsigned int index);
+void net_queue_stop(struct net_dev *dev, unsigned int index);
 void net_queue_set_enabled(struct net_dev *dev, unsigned int index, bool enabled);
 void net_dev_stop_all(struct net_dev *dev);
 const struct net_queue *net_dev_queue(const struct net_dev *dev, unsigned int index);

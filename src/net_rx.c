@@ -83,7 +83,7 @@ static void rx_read_done(struct uring_op *op, int res, uint32_t flags)
 	q->rx_reading--;
 	if (res <= 0) {
 		if (res < 0 && res != -EAGAIN && res != -ECANCELED)
-			log_debug("%s: back-end read: %s", q->vq.name, strerror(-res));
+			log_debug("%s: back-end read: %s", q->vq->name, strerror(-res));
 		rx_buf_free(q, b);
 	} else {
 		b->len = (uint32_t)res;
@@ -158,9 +158,9 @@ static int rx_to_guest(struct net_queue *q, const struct net_rx_buf *b)
 			goto too_big;
 		e->iov = q->rx_iov + (size_t)n * NET_RX_CHAIN_IOV;
 		e->iov_cap = NET_RX_CHAIN_IOV;
-		r = virtq_pop(&q->vq, e);
+		r = virtq_pop(q->vq, e);
 		if (r <= 0) {
-			if (r == 0 && virtq_unpop(&q->vq, n) < 0)
+			if (r == 0 && virtq_unpop(q->vq, n) < 0)
 				return -EIO;
 			return r;
 		}
@@ -178,7 +178,7 @@ static int rx_to_guest(struct net_queue *q, const struct net_rx_buf *b)
 				NET_RX_NUM_BUFFERS_OFF, &num_buffers, sizeof(num_buffers));
 	}
 	for (unsigned int i = 0; i < n; i++)
-		if (virtq_push(&q->vq, &q->rx_elems[i], lens[i]) < 0)
+		if (virtq_push(q->vq, &q->rx_elems[i], lens[i]) < 0)
 			return -EIO;
 	q->stats.packets++;
 	q->stats.bytes += b->len - hdr_len;
@@ -186,7 +186,7 @@ static int rx_to_guest(struct net_queue *q, const struct net_rx_buf *b)
 
 too_big:
 	/* The guest keeps its buffers; the frame goes. */
-	if (virtq_unpop(&q->vq, n) < 0)
+	if (virtq_unpop(q->vq, n) < 0)
 		return -EIO;
 	q->stats.drops[NET_DROP_TOO_BIG]++;
 	return 1;
@@ -207,11 +207,11 @@ static int rx_deliver(struct net_queue *q)
 			return r;
 		if (r == 0) {
 			/* Out of guest buffers: ask for a kick, then look once more. */
-			if (!virtq_enable_notify(&q->vq)) {
+			if (!virtq_enable_notify(q->vq)) {
 				q->rx_starved = true;
 				return 0;
 			}
-			virtq_disable_notify(&q->vq);
+			virtq_disable_notify(q->vq);
 			continue;
 		}
 		q->filled_head = b->next;
@@ -231,7 +231,7 @@ static int rx_deliver(struct net_queue *q)
  */
 void net_rx_run(struct net_queue *q)
 {
-	if (!q->started || virtq_broken(&q->vq))
+	if (!q->started || virtq_broken(q->vq))
 		return;
 	if (q->enabled && rx_deliver(q) < 0) {
 		net_queue_notify(q);

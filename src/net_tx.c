@@ -74,12 +74,12 @@ static void tx_complete(struct uring_op *op, int res, uint32_t flags)
 	}
 	if (res < 0) {
 		q->stats.drops[NET_DROP_BACKEND]++;
-		log_debug("%s: back-end write: %s", q->vq.name, strerror(-res));
+		log_debug("%s: back-end write: %s", q->vq->name, strerror(-res));
 	} else {
 		q->stats.packets++;
 		q->stats.bytes += (uint64_t)res - q->dev->vnet_hdr_len;
 	}
-	if (virtq_push(&q->vq, &s->elem, 0) < 0)
+	if (virtq_push(q->vq, &s->elem, 0) < 0)
 		net_queue_broken(q);
 	tx_slot_release(q, s);
 	net_queue_schedule(q);
@@ -91,7 +91,7 @@ static void tx_complete(struct uring_op *op, int res, uint32_t flags)
 static void tx_drop(struct net_queue *q, struct net_tx_slot *s, enum net_drop why)
 {
 	q->stats.drops[why]++;
-	if (virtq_push(&q->vq, &s->elem, 0) < 0)
+	if (virtq_push(q->vq, &s->elem, 0) < 0)
 		net_queue_broken(q);
 	tx_slot_release(q, s);
 }
@@ -119,7 +119,7 @@ static int tx_send(struct net_queue *q, struct net_tx_slot *s)
 	if (v != NET_HDR_OK) {
 		if (!q->stats.drops[NET_DROP_BAD_HDR])
 			log_warn("%s: dropping frame with bad virtio-net header (%s); "
-				 "further drops are only counted", q->vq.name,
+				 "further drops are only counted", q->vq->name,
 				 net_hdr_verdict_name(v));
 		tx_drop(q, s, NET_DROP_BAD_HDR);
 		return 0;
@@ -127,7 +127,7 @@ static int tx_send(struct net_queue *q, struct net_tx_slot *s)
 	uring_op_init(&s->op, &q->group, tx_complete);
 	r = backend_tx(dev->be, q->qp, &s->op, s->elem.iov, s->elem.out_num);
 	if (r < 0) {
-		log_debug("%s: cannot post write: %s", q->vq.name, strerror(-r));
+		log_debug("%s: cannot post write: %s", q->vq->name, strerror(-r));
 		tx_drop(q, s, NET_DROP_BACKEND);
 		return 0;
 	}
@@ -185,7 +185,7 @@ static int tx_pop_and_send(struct net_queue *q, unsigned int *posted)
 
 		s->elem.iov = s->iov;
 		s->elem.iov_cap = NET_TX_MAX_IOV;
-		r = virtq_pop(&q->vq, &s->elem);
+		r = virtq_pop(q->vq, &s->elem);
 		if (r <= 0)
 			return r < 0 ? r : (int)n;
 		q->free_slots = s->next;
@@ -210,7 +210,7 @@ void net_tx_run(struct net_queue *q)
 	int n;
 
 	net_queue_notify(q);
-	if (!q->started || virtq_broken(&q->vq) || q->tx_inflight)
+	if (!q->started || virtq_broken(q->vq) || q->tx_inflight)
 		return;
 	if (q->retry_head) {
 		/* The back-end is full: wait for POLLOUT, keep the chains. */
@@ -223,7 +223,7 @@ void net_tx_run(struct net_queue *q)
 		}
 		return;
 	}
-	virtq_disable_notify(&q->vq);
+	virtq_disable_notify(q->vq);
 	n = tx_pop_and_send(q, &posted);
 	if (n < 0) {
 		net_queue_broken(q);
@@ -235,8 +235,8 @@ void net_tx_run(struct net_queue *q)
 		net_queue_schedule(q);
 		return;
 	}
-	if (virtq_enable_notify(&q->vq)) {
-		virtq_disable_notify(&q->vq);
+	if (virtq_enable_notify(q->vq)) {
+		virtq_disable_notify(q->vq);
 		net_queue_schedule(q);
 	}
 }

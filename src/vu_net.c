@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vu_net.c - connects the vhost-user device's ring events to the virtio-net
+ * datapath: vu_dev.c knows the protocol and owns the rings, net.c moves
+ * frames; this file is the only place that knows both.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "net.h"
+#include "vu_dev.h"
+#include "vu_net.h"
+
+static int vu_net_ring_start(struct vu_dev *vd, unsigned int idx, void *arg)
+{
+	struct net_dev *nd = arg;
+	struct vu_ring *ring = &vd->rings[idx];
+	int r = net_queue_start(nd, idx, &ring->vq, &ring->call_fd);
+
+	if (r < 0)
+		return r;
+	net_queue_set_enabled(nd, idx, ring->enabled);
+	return 0;
+}
+
+static void vu_net_ring_stop(struct vu_dev *vd, unsigned int idx, void *arg)
+{
+	(void)vd;
+	net_queue_stop(arg, idx);
+}
+
+static void vu_net_ring_kick(struct vu_dev *vd, unsigned int idx, void *arg)
+{
+	(void)vd;
+	net_queue_kick(arg, idx);
+}
+
+static void vu_net_ring_enable(struct vu_dev *vd, unsigned int idx, bool on, void *arg)
+{
+	(void)vd;
+	net_queue_set_enabled(arg, idx, on);
+}
+
+static void vu_net_features_changed(struct vu_dev *vd, void *arg)
+{
+	int r = net_dev_set_features(arg, vd->features);
+
+	if (r < 0)
+		log_warn("cannot apply negotiated features 0x%llx to the back-end: %s",
+			 (unsigned long long)vd->features, strerror(-r));
+}
+
+static const struct vu_dev_ops vu_net_ops = {
+	.ring_start = vu_net_ring_start,
+	.ring_stop = vu_net_ring_stop,
+	.ring_kick = vu_net_ring_kick,
+	.ring_enable = vu_net_ring_enable,
+	.features_changed = vu_net_features_changed,
+};
+
+/**
+ * vu_net_attach() - let @nd serve the rings of @vd
+ */
+void vu_net_attach(struct vu_dev *vd, struct net_dev *nd)
+{
+	vu_dev_set_ops(vd, &vu_net_ops, nd);
+}
