@@ -1,0 +1,110 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# guest-ping-dpdk.sh - self-test of the VM harness (tests/vm/lib.sh).
+#
+# The reference vhost-user back-end, DPDK testpmd with the vhost PMD forwarding to
+# its net_tap PMD, runs in a network namespace; a Debian guest boots under the
+# harness against it, pings the namespace and is pinged back, and runs iperf3 both
+# ways.  It proves the harness (initramfs, boot, markers, command channel,
+# namespaces, cleanup) independently of vuring, whose own VM tests reuse lib.sh.
+# Placement on a 2-CPU machine: testpmd's poller on CPU 1, QEMU on CPU 0.
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/vm/lib.sh"
+
+# Budgets (seconds), chosen so the whole test stays under 3 minutes on a slow TCG
+# host: boot to a shell takes 10-15 s, an iperf3 run its duration plus setup.
+BOOT_SECS=90
+PING_SECS=30
+IPERF_DURATION=5
+IPERF_SECS=40
+# testpmd outlives every step above, but not a stuck test.
+TESTPMD_SECS=170
+
+HOST_IP=10.0.0.1
+GUEST_IP=10.0.0.2
+TAP=dtap0
+
+vm_setup guest-ping-dpdk
+vm_require dpdk-testpmd iperf3 taskset
+vm_prepare
+[ "$(nproc)" -ge 2 ] || skip_all "needs 2 CPUs (testpmd polls one at 100%)"
+
+SOCK="$VM_DIR/vhost.sock"
+export VM_GUEST_IP="$GUEST_IP/24" VM_QEMU_CPUS=0
+
+vm_netns_create || skip_all "cannot create a network namespace"
+
+# net_tap creates its TAP in the namespace testpmd runs in; testpmd's main lcore
+# (0) only prints statistics, its forwarding lcore (1) polls.
+vm_bg vm_ns "$VM_NS" timeout -s INT "$TESTPMD_SECS" dpdk-testpmd \
+	--no-huge -m 512 --no-pci --no-shconf --no-telemetry \
+	--file-prefix="vuring-vm-$$" -l 0,1 \
+	--vdev "net_vhost0,iface=$SOCK,queues=1" --vdev "net_tap0,iface=$TAP" \
+	-- --forward-mode=io --total-num-mbufs=16384 --stats-period=1
+TESTPMD_LOG=$VM_BG_LOG
+
+vm_wait_socket "$SOCK" 30
+ok $? "testpmd listens on the vhost-user socket"
+vm_netns_addr "$VM_NS" "$TAP" "$HOST_IP/24" 30
+ok $? "namespace address on testpmd's TAP"
+
+script="$VM_DIR/boot-script"
+echo 'echo "VURING-RESULT boot-script $(uname -r)"' > "$script"
+
+start=$SECONDS
+vm_start "$SOCK" 1 "$script"
+vm_wait_boot "$BOOT_SECS"
+booted=$?
+ok $booted "guest boots with eth0 up (accel $(vm_accel))"
+diag "boot: $(vm_boot_secs) s guest clock, $((SECONDS - start)) s wall to command channel"
+if [ $booted -ne 0 ]; then
+	vm_dump_logs
+	done_testing
+fi
+
+grep -q 'VURING-RESULT boot-script' "$VM_LOG"
+ok $? "boot script passed through fw_cfg ran"
+
+out=$(vm_cmd 10 'cat /sys/class/net/eth0/address; exit 3')
+[ $? -eq 3 ] && [ "$out" = "52:54:00:12:34:56" ]
+ok $? "command channel returns output and exit status"
+
+out=$(vm_cmd $((PING_SECS + 5)) "ping -c 5 -w $PING_SECS $HOST_IP")
+ok $? "guest pings the namespace"
+diag "guest->ns: $(echo "$out" | grep -E 'transmitted|min/avg' | tr '\n' ' ')"
+
+out=$(vm_ns_ping "$VM_NS" -c 5 -w "$PING_SECS" "$GUEST_IP")
+ok $? "namespace pings the guest"
+diag "ns->guest: $(echo "$out" | grep -E 'transmitted|min/avg|rtt' | tr '\n' ' ')"
+
+diag "guest offloads: $(vm_cmd 10 'ethtool -k eth0' | grep -E '^(tcp-segmentation-offload|rx-checksumming|tx-checksumming):' | tr '\n' ' ')"
+
+vm_bg vm_ns "$VM_NS" timeout "$TESTPMD_SECS" iperf3 -s -B "$HOST_IP"
+sleep 1
+
+# iperf_run DESC ARGS: one iperf3 client run in the guest against the namespace;
+# passes if it completes and reports a non-zero receiver bitrate.
+iperf_run() {
+	local desc=$1 args=$2 out rate
+	out=$(vm_cmd "$IPERF_SECS" "iperf3 -c $HOST_IP -t $IPERF_DURATION -f m $args")
+	rate=$(echo "$out" | awk '/receiver/ { for (i = 1; i < NF; i++) if ($(i + 1) == "Mbits/sec") print $i }')
+	[ -n "$rate" ] && awk -v r="$rate" 'BEGIN { exit !(r > 0) }'
+	ok $? "iperf3 $desc"
+	diag "iperf3 $desc: ${rate:-?} Mbit/s (TCG guest on CPU 0, testpmd poller on CPU 1)"
+	[ -n "$rate" ] || echo "$out" | tail -n 5 | sed 's/^/#   /'
+}
+iperf_run "guest->ns" ""
+iperf_run "ns->guest" "-R"
+
+vm_stop 20
+ok $? "guest powers off on request"
+
+grep -q 'VURING-POWEROFF' "$VM_LOG"
+ok $? "guest reached its poweroff marker"
+
+[ "$TAP_FAILED" -eq 0 ] || vm_dump_logs
+diag "testpmd: $(tr -d '\r' < "$TESTPMD_LOG" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' |
+	grep -E 'RX-packets|TX-packets' | tail -n 4 | tr -s ' ' | tr '\n' ' ')"
+done_testing
