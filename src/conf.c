@@ -106,7 +106,7 @@ const struct conf_key conf_keys[] = {
 		"offer checksum offload (VIRTIO_NET_F_CSUM, VIRTIO_NET_F_GUEST_CSUM)"),
 	BOOLEAN("backend", "offload-tso", offload_tso, "yes",
 		"offer TCP segmentation offload, IPv4 and IPv6 (needs offload-csum)"),
-	/* Off: Linux no longer generates UFO, and the TAP refuses it since 4.14. */
+	/* Off: Linux stopped generating UFO in 4.14; it accepts it for old guests only. */
 	BOOLEAN("backend", "offload-ufo", offload_ufo, "no",
 		"offer UDP fragmentation offload (needs offload-csum)"),
 	BOOLEAN("backend", "offload-ecn", offload_ecn, "yes",

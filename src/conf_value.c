@@ -136,28 +136,32 @@ static int parse_enum(const struct conf_key *k, const char *text, int *out)
 }
 
 /**
- * ini_safe() - can @s be written as "key = @s" and read back unchanged?
+ * ini_unsafe() - why @s cannot be written as "key = @s" and read back unchanged
  *
  * The INI reader strips blanks around values, treats a ';' after a blank as
  * the start of a comment, and reads one line at a time. Values read from a
- * file always pass; this catches command-line values that --check-config
- * could not print faithfully.
+ * file nearly always pass; this mostly catches command-line values that
+ * --check-config could not print faithfully.
+ *
+ * Return: NULL if @s is safe, else the reason.
  */
-static bool ini_safe(const char *s)
+static const char *ini_unsafe(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]) || s[0] == ';')
-		return false;
+	if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]))
+		return "blanks at either end";
+	if (s[0] == ';')
+		return "starts with ';', which would read back as a comment";
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c < 0x20 || c == 0x7f)
-			return false;
+			return "control character";
 		if (c == ';' && isspace((unsigned char)s[i - 1]))
-			return false;
+			return "';' after a blank, which would read back as a comment";
 	}
-	return true;
+	return NULL;
 }
 
 static bool is_pow2(unsigned long v)
@@ -180,6 +184,7 @@ static bool is_pow2(unsigned long v)
 int conf_value_check(const struct conf_key *k, const union conf_value *v,
 		     char *why, size_t len)
 {
+	const char *unsafe;
 	char problem[64];
 
 	switch (k->type) {
@@ -209,9 +214,9 @@ int conf_value_check(const struct conf_key *k, const union conf_value *v,
 			snprintf(problem, sizeof(problem), "too long: %zu characters", strlen(v->s));
 			return reject(k, why, len, problem);
 		}
-		if (!ini_safe(v->s))
-			return reject(k, why, len,
-				      "control character, ';' after a blank, or blanks at either end");
+		unsafe = ini_unsafe(v->s);
+		if (unsafe)
+			return reject(k, why, len, unsafe);
 		return 0;
 	}
 	return -EINVAL;
