@@ -333,18 +333,20 @@ static int check_dir(struct virtq *vq, const struct chain_walk *w, uint16_t head
 {
 	switch (vq->dir) {
 	case VIRTQ_DIR_OUT:
-		if (w->seen_writable || w->total == 0)
-			return vq_break(vq, "chain %u: device-writable or empty chain on a device-read queue",
+		if (w->seen_writable)
+			return vq_break(vq, "chain %u: device-writable buffer on a device-read queue",
 					head);
 		break;
 	case VIRTQ_DIR_IN:
-		if (w->seen_readable || w->total == 0)
-			return vq_break(vq, "chain %u: device-readable or empty chain on a device-write queue",
+		if (w->seen_readable)
+			return vq_break(vq, "chain %u: device-readable buffer on a device-write queue",
 					head);
 		break;
 	case VIRTQ_DIR_ANY:
-		break;
+		return 0;
 	}
+	if (w->total == 0)
+		return vq_break(vq, "chain %u: empty chain on a one-way queue", head);
 	return 0;
 }
 
