@@ -167,6 +167,25 @@ void net_queue_kick(struct net_dev *dev, unsigned int index)
 }
 
 /**
+ * net_queue_log_stats() - one line of a queue's counters (since start-up)
+ */
+static void net_queue_log_stats(const struct net_queue *q)
+{
+	const struct net_stats *st = &q->stats;
+	uint64_t drops = 0;
+
+	for (unsigned int i = 0; i < NET_DROP_MAX; i++)
+		drops += st->drops[i];
+	log_info("queue %u (%s%u): %llu packets, %llu bytes, %llu kicks, %llu calls, "
+		 "%llu batches (avg %.1f), %llu drops",
+		 q->index, q->tx ? "tx" : "rx", q->qp, (unsigned long long)st->packets,
+		 (unsigned long long)st->bytes, (unsigned long long)st->kicks,
+		 (unsigned long long)st->calls, (unsigned long long)st->batches,
+		 st->batches ? (double)st->batched / (double)st->batches : 0.0,
+		 (unsigned long long)drops);
+}
+
+/**
  * net_queue_stop() - stop serving a ring before it is handed back
  * @dev: device
  * @index: virtqueue index
@@ -193,6 +212,7 @@ void net_queue_stop(struct net_dev *dev, unsigned int index)
 	else
 		net_rx_free(q);
 	q->vq = NULL;
+	net_queue_log_stats(q);
 }
 
 /**
