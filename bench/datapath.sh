@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# datapath.sh - vuring against the reference back-end, side by side, in one run.
+#
+#   sudo bench/datapath.sh [-d SECONDS] [-o OUT.md] BUILDDIR
+#
+# Both back-ends are driven by the same front-end, DPDK's net_virtio_user in
+# testpmd, and both move frames to a TAP inside a network namespace:
+#   reference: testpmd with net_vhost + net_tap, --forward-mode=io
+#   vuring:    vuring attached to a multiqueue TAP
+# Directions:
+#   tx (guest -> host): front-end in txonly mode; rate = the TAP's rx_packets
+#   rx (host -> guest): frame_tool floods the TAP from the namespace; rate =
+#                       frames the front-end received (testpmd rxonly)
+# Frame sizes 64 and 1500 bytes. CPU: the back-end's user+system seconds per
+# million packets (from /proc/PID/stat). Placement on a 2-CPU machine: the
+# front-end's poller on CPU 0, the back-end on CPU 1 (DPDK's forwarding lcore
+# on CPU 1 too); in rx the frame generator shares CPU 0 with the poller.
+# Prints a markdown table with ratios; never fails on a slow result.
+set -u
+
+DUR=10
+OUT=
+while getopts d:o: opt; do
+	case $opt in
+	d) DUR=$OPTARG ;;
+	o) OUT=$OPTARG ;;
+	*) echo "usage: $0 [-d SECONDS] [-o OUT.md] BUILDDIR" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+BUILD=$(cd "${1:-.}" && pwd)
+VURING=$BUILD/vuring
+FRAME_TOOL=$BUILD/tests/frame_tool
+[ -x "$VURING" ] && [ -x "$FRAME_TOOL" ] || {
+	echo "build vuring and tests/frame_tool first (make && make check TESTS=)" >&2
+	exit 2
+}
+[ "$(id -u)" = 0 ] || { echo "needs root (namespaces, TAP)" >&2; exit 2; }
+
+NS=vuring-bench-$$
+dir=$(mktemp -d)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+eal() { # PREFIX LCORES MAIN
+	echo "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --file-prefix=$1-$$ -l $2 --main-lcore $3"
+}
+
+cpu_ticks() { # PID -> utime+stime in clock ticks
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+tap_counter() { # IF FIELD
+	ip netns exec "$NS" cat "/sys/class/net/$1/statistics/$2" 2>/dev/null || echo 0
+}
+
+ns_setup() {
+	ip netns del "$NS" 2>/dev/null
+	ip netns add "$NS"
+	ip -n "$NS" link set lo up
+}
+
+# start_backend KIND: sets BE_PID and BE_TAP
+start_backend() {
+	rm -f "$dir/sock"
+	if [ "$1" = dpdk ]; then
+		BE_TAP=dtap0
+		# shellcheck disable=SC2046
+		ip netns exec "$NS" dpdk-testpmd $(eal be 0,1 0) \
+			--vdev "net_vhost0,iface=$dir/sock,queues=1" --vdev "net_tap0,iface=$BE_TAP" \
+			-- --forward-mode=io --total-num-mbufs=16384 --auto-start \
+			--stats-period=60 >"$dir/be.log" 2>&1 &
+		BE_PID=$!
+	else
+		BE_TAP=vu0
+		ip -n "$NS" tuntap add dev vu0 mode tap multi_queue vnet_hdr
+		ip -n "$NS" link set vu0 up
+		printf '[vhost-user]\npath = %s\n[backend]\ninterface = vu0\ncreate = no\n' \
+			"$dir/sock" >"$dir/vuring.ini"
+		ip netns exec "$NS" taskset -c 1 "$VURING" --config "$dir/vuring.ini" \
+			--log-level warn >"$dir/be.log" 2>&1 &
+		BE_PID=$!
+	fi
+	PIDS+=("$BE_PID")
+	for _ in $(seq 100); do [ -S "$dir/sock" ] && break; sleep 0.1; done
+	for _ in $(seq 50); do ip -n "$NS" link show "$BE_TAP" >/dev/null 2>&1 && break; sleep 0.1; done
+	ip -n "$NS" link set "$BE_TAP" up
+	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$BE_TAP.disable_ipv6=1"
+}
+
+# start_frontend MODE SIZE: testpmd virtio-user, forwarding lcore on CPU 0
+start_frontend() {
+	# shellcheck disable=SC2046
+	dpdk-testpmd $(eal fe 0,1 1) --vdev "net_virtio_user0,path=$dir/sock,queues=1" -- \
+		--forward-mode="$1" --txpkts="$2" --total-num-mbufs=16384 --auto-start \
+		--stats-period=1 >"$dir/fe.log" 2>&1 &
+	FE_PID=$!
+	PIDS+=("$FE_PID")
+}
+
+stop_pid() {
+	kill -INT "$1" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# fe_rx_total: the front-end's last cumulative RX-packets from its stats
+fe_rx_total() {
+	tr -d '\r' <"$dir/fe.log" | sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' | tail -n 1
+}
+
+# measure KIND DIR SIZE -> prints "pps cpu_s_per_mpkt"
+measure() {
+	local kind=$1 d=$2 size=$3 c0 c1 p0 p1 hz gen
+	hz=$(getconf CLK_TCK)
+	ns_setup
+	start_backend "$kind"
+	if [ "$d" = tx ]; then
+		start_frontend txonly "$size"
+	else
+		start_frontend rxonly 64
+	fi
+	sleep 3
+	if [ "$d" = rx ]; then
+		ip netns exec "$NS" taskset -c 0 "$FRAME_TOOL" send "$BE_TAP" 2000000000 "$size" \
+			>/dev/null 2>&1 &
+		gen=$!
+		PIDS+=("$gen")
+		sleep 2
+	fi
+	c0=$(cpu_ticks "$BE_PID")
+	if [ "$d" = tx ]; then p0=$(tap_counter "$BE_TAP" rx_packets); else p0=$(fe_rx_total); fi
+	sleep "$DUR"
+	c1=$(cpu_ticks "$BE_PID")
+	if [ "$d" = tx ]; then p1=$(tap_counter "$BE_TAP" rx_packets); else p1=$(fe_rx_total); fi
+	[ -n "${gen:-}" ] && stop_pid "$gen"
+	stop_pid "$FE_PID"
+	stop_pid "$BE_PID"
+	awk -v p0="${p0:-0}" -v p1="${p1:-0}" -v c0="$c0" -v c1="$c1" -v hz="$hz" -v t="$DUR" \
+		'BEGIN { pps = (p1 - p0) / t; cpu = (c1 - c0) / hz;
+			 printf "%.0f %.3f\n", pps, (p1 > p0) ? cpu / ((p1 - p0) / 1e6) : 0 }'
+}
+
+declare -A PPS CPU
+for d in tx rx; do
+	for size in 64 1500; do
+		for kind in dpdk vuring; do
+			read -r pps cpu < <(measure "$kind" "$d" "$size")
+			PPS[$kind-$d-$size]=$pps
+			CPU[$kind-$d-$size]=$cpu
+			echo "# $kind $d $size B: $pps pps, $cpu CPU s per Mpkt" >&2
+		done
+	done
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+{
+	echo "| direction | frame | DPDK vhost+net_tap (pps) | vuring (pps) | vuring/DPDK | DPDK CPU s/Mpkt | vuring CPU s/Mpkt |"
+	echo "|---|---|---|---|---|---|---|"
+	for d in tx rx; do
+		for size in 64 1500; do
+			echo "| $d | $size B | ${PPS[dpdk-$d-$size]} | ${PPS[vuring-$d-$size]} |" \
+				"$(ratio "${PPS[vuring-$d-$size]}" "${PPS[dpdk-$d-$size]}") |" \
+				"${CPU[dpdk-$d-$size]} | ${CPU[vuring-$d-$size]} |"
+		done
+	done
+} | tee "${OUT:-/dev/null}"
