@@ -18,9 +18,12 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "dialer.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
+#include "vhost_user.h"
+#include "vu_dev.h"
 
 struct cli {
 	const char *config_path;
@@ -37,7 +40,10 @@ struct daemon {
 	struct event_base *base;
 	struct conf conf;
 	struct cli cli;
-	struct listener *listener;
+	struct listener *listener;	/* server mode */
+	struct dialer *dialer;		/* client mode */
+	struct vu_dev *vdev;		/* the vhost-user device, across connections */
+	struct vu_conn *conn;		/* the front-end being served, or NULL */
 	struct event *sig_term, *sig_int, *sig_hup;
 };
 
@@ -266,11 +272,78 @@ out:
 	notify_ready();
 }
 
+/* The front-end went away; everything it set up is gone: wait for the next. */
+static void on_frontend_gone(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->conn = NULL;
+	notify_status("waiting for a front-end");
+	if (d->dialer)
+		dialer_start(d->dialer);
+}
+
+/**
+ * on_frontend() - a front-end connected (accepted, inherited or dialed)
+ * @fd: the connection; ours
+ * @arg: the daemon
+ *
+ * One front-end at a time: the device has one set of rings and one memory
+ * table. A second connection is turned away without touching the first.
+ */
 static void on_frontend(int fd, void *arg)
 {
-	(void)arg;
-	log_info("front-end connected (fd %d); the vhost-user protocol is not served yet, closing", fd);
-	close(fd);
+	struct daemon *d = arg;
+
+	if (d->conn) {
+		d->vdev->stats.refused++;
+		log_warn("refusing another front-end connection: one is already being served");
+		close(fd);
+		return;
+	}
+	if (vu_conn_new(d->base, fd, d->vdev, on_frontend_gone, d, &d->conn) < 0) {
+		log_error("cannot serve the front-end: out of memory");
+		d->conn = NULL;
+		on_frontend_gone(d);
+		return;
+	}
+	notify_status("serving a front-end");
+}
+
+/**
+ * frontend_open() - start waiting for a front-end in the configured role
+ * @d: the daemon
+ *
+ * Return: 0 or a negative errno (logged).
+ */
+static int frontend_open(struct daemon *d)
+{
+	int r = vu_dev_new(d->base, &d->conf, &d->vdev);
+
+	if (r < 0) {
+		log_error("cannot create the vhost-user device: %s", strerror(-r));
+		return r;
+	}
+	if (d->conf.socket_mode == CONF_SOCKET_CLIENT) {
+		r = dialer_new(d->base, &d->conf, on_frontend, d, &d->dialer);
+		if (r == 0)
+			dialer_start(d->dialer);
+		return r;
+	}
+	return listener_new(d->base, &d->conf, on_frontend, d, &d->listener);
+}
+
+/* Drop the front-end (if any) and stop waiting for one. */
+static void frontend_close(struct daemon *d)
+{
+	vu_conn_free(d->conn);
+	d->conn = NULL;
+	dialer_free(d->dialer);
+	d->dialer = NULL;
+	listener_free(d->listener);
+	d->listener = NULL;
+	vu_dev_free(d->vdev);
+	d->vdev = NULL;
 }
 
 /**
@@ -319,19 +392,20 @@ static int daemon_run(struct daemon *d)
 		log_error("cannot install signal handlers");
 		goto out;
 	}
-	if (listener_new(d->base, &d->conf, on_frontend, d, &d->listener) < 0) {
+	if (frontend_open(d) < 0) {
 		notify_status("error: cannot open the vhost-user socket");
 		goto out;
 	}
 	notify_ready();
-	notify_status("waiting for a front-end");
+	if (!d->conn)
+		notify_status("waiting for a front-end");
 	if (event_base_dispatch(d->base) < 0) {
 		log_error("event loop failed");
 		goto out;
 	}
 	ret = EXIT_SUCCESS;
 out:
-	listener_free(d->listener);
+	frontend_close(d);
 	if (d->sig_term)
 		event_free(d->sig_term);
 	if (d->sig_int)
