@@ -68,7 +68,10 @@ static int listener_fill_addr(struct sockaddr_un *sa, const char *path)
  *
  * A connect() that is refused means the previous owner died: the file is
  * stale and may go. A connect() that succeeds means a live process serves it,
- * and stealing its socket would cut a running VM off: refuse.
+ * and stealing its socket would cut a running VM off: refuse. Any other
+ * answer (a full backlog says EAGAIN, a foreign file says EACCES) proves
+ * nothing, so the file stays. The probe is non-blocking: a live owner with a
+ * full backlog must not stall our start.
  *
  * Return: 0 when the path is free now, -EADDRINUSE when it is live, or
  * another negative errno.
@@ -82,13 +85,15 @@ static int listener_clear_stale(const struct sockaddr_un *sa)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ? -errno : 0;
 	close(fd);
-	if (r == 0)
+	if (r == 0 || r == -EAGAIN)
 		return -EADDRINUSE;
+	if (r != -ECONNREFUSED)
+		return r;
 	if (unlink(sa->sun_path) < 0 && errno != ENOENT)
 		return -errno;
 	log_info("removed stale socket %s", sa->sun_path);
@@ -97,19 +102,34 @@ static int listener_clear_stale(const struct sockaddr_un *sa)
 
 /**
  * listener_apply_perms() - give the socket file the configured mode and group
- * Return: 0 or a negative errno.
+ * Return: 0 or a negative errno (already logged).
  */
 static int listener_apply_perms(const struct conf *conf)
 {
-	if (chmod(conf->socket_path, conf->socket_perm) < 0)
-		return -errno;
-	if (conf->socket_group) {
-		struct group *g = getgrnam(conf->socket_group);
+	struct group *g;
+	int r;
 
-		if (!g)
-			return -ENOENT;
-		if (chown(conf->socket_path, (uid_t)-1, g->gr_gid) < 0)
-			return -errno;
+	if (chmod(conf->socket_path, conf->socket_perm) < 0) {
+		r = -errno;
+		log_error("%s: cannot set socket-mode %04o: %s", conf->socket_path,
+			  conf->socket_perm, strerror(-r));
+		return r;
+	}
+	if (!conf->socket_group)
+		return 0;
+	errno = 0;
+	g = getgrnam(conf->socket_group);
+	if (!g) {
+		r = errno ? -errno : -ENOENT;
+		log_error("%s: socket-group %s: %s", conf->socket_path, conf->socket_group,
+			  errno ? strerror(errno) : "no such group");
+		return r;
+	}
+	if (chown(conf->socket_path, (uid_t)-1, g->gr_gid) < 0) {
+		r = -errno;
+		log_error("%s: cannot give the socket to group %s: %s", conf->socket_path,
+			  conf->socket_group, strerror(-r));
+		return r;
 	}
 	return 0;
 }
@@ -137,23 +157,28 @@ static int listener_bind(const struct conf *conf, int *fdp)
 			  conf->socket_path);
 		return r;
 	}
+	if (r == -EEXIST) {
+		log_error("%s: exists and is not a socket; not replacing it", conf->socket_path);
+		return r;
+	}
 	if (r < 0) {
 		log_error("%s: cannot reuse path: %s", conf->socket_path, strerror(-r));
 		return r;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		log_error("socket: %s", strerror(-r));
+		return r;
+	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		r = -errno;
 		log_error("bind %s: %s", conf->socket_path, strerror(-r));
 		goto err_close;
 	}
 	r = listener_apply_perms(conf);
-	if (r < 0) {
-		log_error("%s: cannot set mode/group: %s", conf->socket_path, strerror(-r));
+	if (r < 0)
 		goto err_unlink;
-	}
 	if (listen(fd, LISTEN_BACKLOG) < 0) {
 		r = -errno;
 		log_error("listen %s: %s", conf->socket_path, strerror(-r));
@@ -237,6 +262,13 @@ int listener_new(struct event_base *base, const struct conf *conf,
 		if (r < 0)
 			goto err_free;
 		l->owned_path = strdup(conf->socket_path);
+		if (!l->owned_path) {
+			log_error("out of memory");
+			unlink(conf->socket_path);
+			close(fd);
+			r = -ENOMEM;
+			goto err_free;
+		}
 	}
 
 	if (!listening) {

@@ -151,14 +151,52 @@ kill "$live"
 wait "$live" 2>/dev/null
 rm -f "$sock"
 
+# A live listener whose backlog is full: still live, and probing it must not
+# block our start.
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(0)
+waiting = []
+for i in range(8):
+    c = socket.socket(socket.AF_UNIX); c.setblocking(False)
+    try:
+        c.connect(sys.argv[1])
+    except BlockingIOError:
+        break
+    waiting.append(c)
+open(sys.argv[2], "w").close()
+time.sleep(int(sys.argv[3]))
+' "$sock" "$work/full-ready" $DAEMON_SECONDS &
+live=$!
+daemons="$daemons $live"
+wait_for test -e "$work/full-ready"
+start --socket-path "$sock"
+wait_for gone
+wait "$pid"
+rc=$?
+[ $rc -eq 1 ] && logged "a live process is listening there" && [ -S "$sock" ]
+ok $? "a live socket with a full backlog is refused at once, and kept (got $rc)"
+kill "$live"
+wait "$live" 2>/dev/null
+rm -f "$sock"
+
 echo "not a socket" >"$sock"
 start --socket-path "$sock"
 wait_for gone
 wait "$pid"
 rc=$?
-[ $rc -eq 1 ] && [ "$(cat "$sock")" = "not a socket" ]
+[ $rc -eq 1 ] && [ "$(cat "$sock")" = "not a socket" ] && logged "exists and is not a socket"
 ok $? "a file that is not a socket is neither used nor removed: exit 1"
 rm -f "$sock"
+
+printf '[vhost-user]\nsocket-group = no-such-group-here\n' >"$conf"
+start --config "$conf" --socket-path "$sock"
+wait_for gone
+wait "$pid"
+rc=$?
+[ $rc -eq 1 ] && logged "socket-group no-such-group-here: no such group" && [ ! -e "$sock" ]
+ok $? "an unknown socket-group: exit 1 naming it, no socket file left behind"
 
 # ---------------------------------------------------------------- --fd
 # An inherited listening socket: served, and its file is not ours to remove.
