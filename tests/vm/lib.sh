@@ -55,9 +55,15 @@ vm_require() {
 	done
 }
 
-# vm_setup NAME: check prerequisites (skipping the test when they are missing),
-# create the scratch directory $VM_DIR and install vm_cleanup as the EXIT trap.
+# vm_setup NAME [MAX_SECS]: check prerequisites (skipping the test when they are
+# missing), create the scratch directory $VM_DIR and install vm_cleanup as the
+# EXIT trap.  With MAX_SECS the test script re-executes itself under timeout(1):
+# past that, it gets SIGTERM, its trap cleans up, and the missing plan fails it.
 vm_setup() {
+	if [ -n "${2:-}" ] && [ -z "${VM_WATCHDOG:-}" ]; then
+		export VM_WATCHDOG=$2
+		exec timeout -k 20 "$2" "$BASH" "$0"
+	fi
 	need_root
 	vm_require qemu-system-x86_64 ip timeout base64 cpio modprobe
 	vm_kernel >/dev/null || skip_all "no Debian kernel in /boot (linux-image-amd64)"
@@ -184,7 +190,7 @@ vm_accel() {
 # the command channel is always enabled.  Sets VM_PID, VM_LOG (console),
 # VM_CMD_LOG (command channel output).
 vm_start() {
-	local sock=$1 queues=$2 script= accel kernel initrd chardev vectors
+	local sock=$1 queues=$2 script="" accel kernel initrd chardev vectors
 	local -a args extra=() pin=()
 	shift 2
 	if [ $# -gt 0 ] && [ "$1" != -- ]; then
@@ -217,7 +223,7 @@ vm_start() {
 	args=(-accel "$accel" -m "${VM_MEM:-256}M" -smp "${VM_SMP:-1}"
 		-nodefaults -nographic -monitor none -no-reboot
 		-object "memory-backend-memfd,id=mem,size=${VM_MEM:-256}M,share=on"
-		-numa node,memdev=mem
+		-numa "node,memdev=mem"
 		-kernel "$kernel" -initrd "$initrd"
 		-append "console=ttyS0 panic=-1 loglevel=4 edd=off vuring.ip=${VM_GUEST_IP:-10.0.0.2/24} vuring.cmd=1"
 		-chardev "file,id=con0,path=$VM_LOG" -serial chardev:con0
@@ -318,6 +324,22 @@ vm_next_id() {
 	echo "$n"
 }
 
+# vm_iperf_mbps SERVER DURATION [IPERF3-ARGS]: run an iperf3 client in the guest
+# against SERVER for DURATION seconds and print the receiver's rate in Mbit/s
+# (-R: SERVER sends).  The full output is kept in $VM_DIR/iperf-ID.log.
+# Return: 0 if a non-zero rate was measured.
+vm_iperf_mbps() {
+	local server=$1 secs=$2 log rate
+	shift 2
+	log="$VM_DIR/iperf-$(vm_next_id).log"
+	# Connection setup and the final exchange take a few seconds under TCG.
+	vm_cmd $((secs + 25)) "iperf3 -c $server -t $secs -f m $*" > "$log" 2>&1
+	rate=$(awk '/receiver/ { for (i = 1; i < NF; i++) if ($(i + 1) == "Mbits/sec") print $i }' "$log")
+	[ -n "$rate" ] || return 1
+	echo "$rate"
+	awk -v r="$rate" 'BEGIN { exit !(r > 0) }'
+}
+
 # vm_stop [TIMEOUT]: ask the guest to power off, wait for QEMU to exit (10 s by
 # default), kill it otherwise.  Return: 0 if the guest powered off by itself.
 vm_stop() {
@@ -384,6 +406,7 @@ vm_netns_create() {
 	ip netns add "$ns" || return 1
 	VM_NETNS_LIST+=("$ns")
 	ip -n "$ns" link set lo up || return 1
+	# shellcheck disable=SC2034 # for the tests that source this file
 	VM_NS=$ns
 }
 
