@@ -56,6 +56,9 @@
 #define ENUMERATED(sec, key, list, fld, dflt, text) \
 	{ .section = sec, .name = key, .type = CONF_ENUM, .names = list, \
 	  .offset = ENUM_FIELD(fld), .def = dflt, .help = text }
+#define LIVE_ENUMERATED(sec, key, list, fld, dflt, text) \
+	{ .section = sec, .name = key, .type = CONF_ENUM, .flags = CONF_LIVE, \
+	  .names = list, .offset = ENUM_FIELD(fld), .def = dflt, .help = text }
 #define STRING(sec, key, maxlen, fld, text) \
 	{ .section = sec, .name = key, .type = CONF_STR, .max = maxlen, \
 	  .offset = FIELD(fld, char *), .def = "", .help = text }
@@ -134,7 +137,7 @@ const struct conf_key conf_keys[] = {
 	NUM("datapath", "coalesce-usecs", CONF_UINT, 0, 0, 100000, coalesce_usecs, "0",
 	    "hold a guest notification up to this many microseconds; 0 = do not wait"),
 
-	ENUMERATED("log", "level", log_levels, log_level, "info",
+	LIVE_ENUMERATED("log", "level", log_levels, log_level, "info",
 		   "least severe messages logged"),
 
 	STRING("control", "path", SOCKET_PATH_MAX, control_path,
@@ -348,5 +351,32 @@ void conf_print(const struct conf *conf, FILE *out)
 		conf_value_get(conf, k, &v);
 		conf_value_format(k, &v, text, sizeof(text));
 		fprintf(out, "%s =%s%s\n", k->name, text[0] ? " " : "", text);
+	}
+}
+
+/**
+ * conf_diff() - report each key that differs between @old and @new
+ * @old: running settings
+ * @new: freshly loaded settings
+ * @fn: called per changed key (see conf.h)
+ * @arg: passed to @fn
+ *
+ * Lets SIGHUP apply what can change live and say what needs a restart.
+ */
+void conf_diff(const struct conf *old, const struct conf *new,
+	       conf_change_fn fn, void *arg)
+{
+	char a[CONF_MSG_MAX], b[CONF_MSG_MAX];
+	union conf_value v;
+
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		conf_value_get(old, k, &v);
+		conf_value_format(k, &v, a, sizeof(a));
+		conf_value_get(new, k, &v);
+		conf_value_format(k, &v, b, sizeof(b));
+		if (strcmp(a, b))
+			fn(k->section, k->name, a, b, k->flags & CONF_LIVE, arg);
 	}
 }

@@ -69,4 +69,16 @@ int conf_validate(const struct conf *conf);
 void conf_print(const struct conf *conf, FILE *out);
 void conf_set_error_stream(FILE *err);
 
+/*
+ * conf_diff() calls @fn once for each key whose value differs between @old
+ * and @new, in table order, with both values written as in a file ("" for
+ * none). @live says whether the daemon applies that key on SIGHUP; the
+ * others take effect at the next start.
+ */
+typedef void (*conf_change_fn)(const char *section, const char *name,
+			       const char *old_text, const char *new_text,
+			       bool live, void *arg);
+void conf_diff(const struct conf *old, const struct conf *new,
+	       conf_change_fn fn, void *arg);
+
 #endif

@@ -26,12 +26,14 @@ enum conf_type {
 
 /* 0 is allowed besides min..max: "0 = off" for keys like mtu. */
 #define CONF_ZERO_OK 0x1u
+/* SIGHUP applies a new value without a restart. */
+#define CONF_LIVE 0x2u
 
 struct conf_key {
 	const char *section;
 	const char *name;
 	enum conf_type type;
-	unsigned int flags;		/* CONF_ZERO_OK */
+	unsigned int flags;		/* CONF_ZERO_OK, CONF_LIVE */
 	unsigned long min, max;		/* numbers: range; CONF_STR: max length */
 	const char *const *names;	/* CONF_ENUM: NULL-terminated */
 	size_t offset;			/* of the field in struct conf */

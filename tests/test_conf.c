@@ -450,6 +450,43 @@ static void test_validate_command_line_values(void)
 	conf_free(&c);
 }
 
+static void note_change(const char *section, const char *name, const char *old_text,
+			const char *new_text, bool live, void *arg)
+{
+	FILE *f = arg;
+
+	fprintf(f, "[%s] %s: '%s' -> '%s'%s\n", section, name, old_text, new_text,
+		live ? " live" : "");
+}
+
+/* conf_diff() names exactly the changed keys, and only [log] level as live. */
+static void test_diff(void)
+{
+	struct conf a, b;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	conf_init_defaults(&a);
+	conf_init_defaults(&b);
+	b.log_level = VLOG_DEBUG;
+	b.queue_pairs = 2;
+	b.ifname = strdup("tap1");
+	f = open_memstream(&buf, &len);
+	conf_diff(&a, &a, note_change, f);
+	fflush(f);
+	is_str(buf, "", "conf_diff: identical settings, no change");
+	conf_diff(&a, &b, note_change, f);
+	fclose(f);
+	is_str(buf, "[backend] interface: '' -> 'tap1'\n"
+		    "[backend] queue-pairs: '1' -> '2'\n"
+		    "[log] level: 'info' -> 'debug' live\n",
+	       "conf_diff: each changed key once, in table order, [log] level live");
+	free(buf);
+	conf_free(&a);
+	conf_free(&b);
+}
+
 /* ------------------------------------------------------------ documentation */
 
 /* vuring.ini(5) documents every key in its section, with its exact range and
@@ -539,6 +576,7 @@ int main(void)
 	test_file_errors();
 	test_rejected_file_changes_nothing();
 	test_validate_command_line_values();
+	test_diff();
 	test_man_page(top);
 	test_example(top);
 
