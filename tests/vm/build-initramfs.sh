@@ -140,6 +140,9 @@ main() {
 		build "$kver" "$tmp/root"
 		pack "$tmp/root" "$tmp/initramfs.cpio.gz"
 		mv -f "$tmp/initramfs.cpio.gz" "$out"
+		# Images of older versions of these scripts are dead weight.
+		find "$outdir" -maxdepth 1 -name "initramfs-$kver-*.cpio.gz" \
+			! -name "${out##*/}" -delete
 	fi
 	echo "$out"
 }
