@@ -235,6 +235,16 @@ static void on_terminate(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
+/* conf_diff() callback: a changed key SIGHUP cannot apply is said, not ignored. */
+static void on_reload_change(const char *section, const char *name, const char *old_text,
+			     const char *new_text, bool live, void *arg)
+{
+	(void)arg;
+	if (!live)
+		log_warn("SIGHUP: [%s] %s changed ('%s' -> '%s'); it takes effect at the next start",
+			 section, name, old_text, new_text);
+}
+
 /**
  * on_reload() - SIGHUP: re-read the file and apply what can change live
  *
@@ -259,6 +269,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 		conf_free(&fresh);
 		goto out;
 	}
+	conf_diff(&d->conf, &fresh, on_reload_change, NULL);
 	if (fresh.log_level != d->conf.log_level) {
 		log_info("SIGHUP: log level %s -> %s", log_level_name(d->conf.log_level),
 			 log_level_name(fresh.log_level));

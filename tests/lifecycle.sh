@@ -256,6 +256,12 @@ kill -HUP "$pid"
 wait_for logged "SIGHUP: configuration re-read, nothing to change live"
 ok $? "a fixed file applies again (error -> info, then info lines appear)"
 
+# A key that needs a restart is named, not silently ignored.
+printf '[backend]\nqueue-pairs = 2\n' >>"$conf"
+kill -HUP "$pid"
+wait_for logged "SIGHUP: [backend] queue-pairs changed ('1' -> '2'); it takes effect at the next start"
+ok $? "SIGHUP names a changed key that takes effect only at the next start"
+
 stop TERM
 [ $rc -eq 0 ] && [ ! -e "$sock" ]
 ok $? "SIGTERM after reloads: exit 0 and S removed"
