@@ -78,7 +78,7 @@ static void usage(FILE *out)
 		"Usage: vuring [OPTIONS]\n"
 		"vhost-user virtio-net back-end: moves a VM's frames to a TAP device.\n"
 		"\n"
-		"  --socket-path PATH     listen for the front-end on PATH\n"
+		"  --socket-path PATH     vhost-user socket: listen on it (client mode: dial it)\n"
 		"  --fd N                 use inherited socket N (listening or connected)\n"
 		"  --print-capabilities   print the back-end's capabilities as JSON and exit\n"
 		"  --config FILE          read settings from the INI file FILE\n"
