@@ -391,6 +391,48 @@ static void test_file_errors(void)
 	free(text);
 }
 
+/* A NUL byte is reported at its line; the lines around it still count. */
+static void test_nul_byte(void)
+{
+	static const char content[] = "[backend]\nmtu = 1\0 00\nqueue-pairs = 0\n";
+	char *path = tmp_path("nul.ini"), want[PATH_MAX * 2];
+	FILE *f = fopen(path, "we");
+
+	if (!f || fwrite(content, 1, sizeof(content) - 1, f) != sizeof(content) - 1 || fclose(f))
+		abort();
+	FMT(want, "vuring: %s:2: NUL byte: not a text file\n"
+		  "vuring: %s:3: [backend] queue-pairs = 0: out of range (1..64)\n", path, path);
+	expect_file_error(path, -EINVAL, want);
+}
+
+/* Past 50 errors the rest are summed up in one line, syntax errors or not. */
+static void test_error_cap(void)
+{
+	char *path = tmp_path("many.ini"), *errs, *p;
+	size_t lines = 0;
+	struct conf c;
+	FILE *f;
+
+	for (int kind = 0; kind < 2; kind++) {
+		f = fopen(path, "we");
+		if (!f)
+			abort();
+		fprintf(f, "[backend]\n");
+		for (int i = 0; i < 60; i++)
+			fprintf(f, kind ? "no-such-key-%d = 1\n" : "not a key value line %d\n", i);
+		fclose(f);
+		is_int(load(path, &c, &errs, 0), -EINVAL, "60 %s errors: rejected",
+		       kind ? "unknown-key" : "syntax");
+		for (lines = 0, p = errs; (p = strchr(p, '\n')); p++)
+			lines++;
+		is_int(lines, 51, "... 50 lines of errors and one more saying there are more");
+		ok(strstr(errs, ": too many errors, the rest are not shown\n") != NULL,
+		   "... ending with 'too many errors'");
+		free(errs);
+		conf_free(&c);
+	}
+}
+
 /* ------------------------------------------------------------ semantics */
 
 /* A file with errors changes nothing: SIGHUP relies on it. */
@@ -553,7 +595,8 @@ static void test_example(const char *top)
 int main(void)
 {
 	static const char *const scratch[] = {
-		"key.ini", "reprinted.ini", "big.ini", "good.ini", "bad.ini",
+		"key.ini", "reprinted.ini", "big.ini", "good.ini", "bad.ini", "nul.ini",
+		"many.ini",
 	};
 	const char *env = getenv("top_srcdir");
 	char top[PATH_MAX], dir[PATH_MAX];
@@ -574,6 +617,8 @@ int main(void)
 	test_key_values();
 	test_golden();
 	test_file_errors();
+	test_nul_byte();
+	test_error_cap();
 	test_rejected_file_changes_nothing();
 	test_validate_command_line_values();
 	test_diff();
