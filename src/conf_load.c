@@ -120,6 +120,27 @@ static bool line_acceptable(struct parse *p, const char *start, size_t len, size
 }
 
 /**
+ * check_header_tail() - report text after a "[section]" header
+ *
+ * libinih ignores whatever follows the ']', so "[backend] mtu = 9000" would
+ * silently drop the setting. The line still goes to libinih, so the section
+ * change happens and the keys below are judged in the right section.
+ */
+static void check_header_tail(struct parse *p, const char *start, size_t len)
+{
+	const char *close = start[0] == '[' ? memchr(start, ']', len) : NULL;
+	const char *tail;
+
+	if (!close)
+		return;
+	for (tail = close + 1; tail < start + len && isspace((unsigned char)*tail); tail++)
+		;
+	if (tail < start + len && *tail != ';' && *tail != '#')
+		parse_error(p, "%.*s: text after the section header; put it on its own line",
+			    (int)min_size(len, QUOTE_MAX), start);
+}
+
+/**
  * conf_reader() - libinih's fgets: the next line of the file, or the marker
  * @str: buffer to fill
  * @num: its size
@@ -159,6 +180,7 @@ static char *conf_reader(char *str, int num, void *stream)
 		len--;
 	if (!line_acceptable(p, start, len, (size_t)num))
 		len = 0;	/* reported: hand over a blank line instead */
+	check_header_tail(p, start, len);
 	memcpy(str, start, len);
 	memcpy(str + len, "\n", 2);
 	return str;
