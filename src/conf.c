@@ -62,6 +62,9 @@
 #define STRING(sec, key, maxlen, fld, text) \
 	{ .section = sec, .name = key, .type = CONF_STR, .max = maxlen, \
 	  .offset = FIELD(fld, char *), .def = "", .help = text }
+#define IFNAME(sec, key, fld, text) \
+	{ .section = sec, .name = key, .type = CONF_STR, .flags = CONF_IFNAME, \
+	  .max = IFNAME_MAX, .offset = FIELD(fld, char *), .def = "", .help = text }
 
 /* Indexed by enum conf_socket_mode, enum conf_backend_type, enum log_level. */
 static const char *const socket_modes[] = { "server", "client", NULL };
@@ -97,7 +100,7 @@ const struct conf_key conf_keys[] = {
 
 	ENUMERATED("backend", "type", backend_types, backend, "tap",
 		   "tap: a TAP device through io_uring; xdp: an AF_XDP socket on a NIC"),
-	STRING("backend", "interface", IFNAME_MAX, ifname,
+	IFNAME("backend", "interface", ifname,
 	       "interface to attach to; empty with create = yes lets the kernel name a new TAP"),
 	BOOLEAN("backend", "create", create_tap, "yes",
 		"tap: create the TAP device when it does not exist (needs CAP_NET_ADMIN)"),

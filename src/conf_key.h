@@ -28,12 +28,14 @@ enum conf_type {
 #define CONF_ZERO_OK 0x1u
 /* SIGHUP applies a new value without a restart. */
 #define CONF_LIVE 0x2u
+/* CONF_STR: a network interface name as the kernel's dev_valid_name() wants. */
+#define CONF_IFNAME 0x4u
 
 struct conf_key {
 	const char *section;
 	const char *name;
 	enum conf_type type;
-	unsigned int flags;		/* CONF_ZERO_OK, CONF_LIVE */
+	unsigned int flags;		/* CONF_ZERO_OK, CONF_LIVE, CONF_IFNAME */
 	unsigned long min, max;		/* numbers: range; CONF_STR: max length */
 	const char *const *names;	/* CONF_ENUM: NULL-terminated */
 	size_t offset;			/* of the field in struct conf */

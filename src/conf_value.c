@@ -77,7 +77,9 @@ void conf_value_allowed(const struct conf_key *k, char *buf, size_t len)
 		}
 		break;
 	case CONF_STR:
-		snprintf(buf, len, "at most %lu characters, empty for none", k->max);
+		snprintf(buf, len, "%s%lu characters%s, empty for none",
+			 k->flags & CONF_IFNAME ? "a name of at most " : "at most ", k->max,
+			 k->flags & CONF_IFNAME ? " without blanks, '/' or ':'" : "");
 		break;
 	}
 }
@@ -164,6 +166,12 @@ static const char *ini_unsafe(const char *s)
 	return NULL;
 }
 
+/* Linux refuses these names for an interface (dev_valid_name()). */
+static bool bad_ifname(const char *s)
+{
+	return strpbrk(s, "/: \t") || !strcmp(s, ".") || !strcmp(s, "..");
+}
+
 static bool is_pow2(unsigned long v)
 {
 	return v && !(v & (v - 1));
@@ -217,6 +225,8 @@ int conf_value_check(const struct conf_key *k, const union conf_value *v,
 		unsafe = ini_unsafe(v->s);
 		if (unsafe)
 			return reject(k, why, len, unsafe);
+		if ((k->flags & CONF_IFNAME) && bad_ifname(v->s))
+			return reject(k, why, len, "not an interface name");
 		return 0;
 	}
 	return -EINVAL;

@@ -281,6 +281,11 @@ static void test_key_values(void)
 			expect_value(k, long_text, k->max, NULL);
 			strcat(long_text, "x");
 			expect_value(k, long_text, 0, "too long");
+			if (k->flags & CONF_IFNAME) {
+				expect_value(k, "eth0:1", 0, "not an interface name");
+				expect_value(k, "a/b", 0, "not an interface name");
+				expect_value(k, "..", 0, "not an interface name");
+			}
 			break;
 		}
 	}
@@ -474,7 +479,7 @@ static void test_validate_command_line_values(void)
 	errs = captured();
 	FMT(want, "%s%s",
 		 "vuring: [vhost-user] path = /run/a ;b: ';' after a blank, which would read back as a comment (at most 107 characters, empty for none)\n",
-		 "vuring: [backend] interface = a-name-much-too-long-for-linux: too long: 30 characters (at most 15 characters, empty for none)\n");
+		 "vuring: [backend] interface = a-name-much-too-long-for-linux: too long: 30 characters (a name of at most 15 characters without blanks, '/' or ':', empty for none)\n");
 	is_str(errs, want, "... with one message each");
 	free(errs);
 	conf_free(&c);
