@@ -21,9 +21,11 @@
 #include "dialer.h"
 #include "listener.h"
 #include "log.h"
+#include "net.h"
 #include "notify.h"
 #include "vhost_user.h"
 #include "vu_dev.h"
+#include "vu_net.h"
 
 struct cli {
 	const char *config_path;
@@ -44,6 +46,7 @@ struct daemon {
 	struct dialer *dialer;		/* client mode */
 	struct vu_dev *vdev;		/* the vhost-user device, across connections */
 	struct vu_conn *conn;		/* the front-end being served, or NULL */
+	struct net_dev *net;		/* the datapath; NULL without an interface */
 	struct event *sig_term, *sig_int, *sig_hup;
 };
 
@@ -322,6 +325,36 @@ static void on_frontend(int fd, void *arg)
 }
 
 /**
+ * datapath_open() - open the back-end and let it serve the device's rings
+ * @d: the daemon
+ *
+ * The TAP is opened once, before any front-end connects, and stays open
+ * across connections. Without an interface vuring still speaks the protocol
+ * (rings start and stop) but moves no frames: useful for protocol tests, and
+ * said once in the log.
+ *
+ * Return: 0 or a negative errno (logged).
+ */
+static int datapath_open(struct daemon *d)
+{
+	int r;
+
+	if (!d->conf.ifname || !d->conf.ifname[0]) {
+		log_warn("no [backend] interface configured: frames will not be moved");
+		return 0;
+	}
+	r = net_dev_new(d->base, &d->conf, &d->net);
+	if (r < 0) {
+		log_error("cannot open the %s back-end on %s: %s",
+			  d->conf.backend == CONF_BACKEND_TAP ? "tap" : "xdp", d->conf.ifname,
+			  strerror(-r));
+		return r;
+	}
+	vu_net_attach(d->vdev, d->net);
+	return 0;
+}
+
+/**
  * frontend_open() - start waiting for a front-end in the configured role
  * @d: the daemon
  *
@@ -335,6 +368,9 @@ static int frontend_open(struct daemon *d)
 		log_error("cannot create the vhost-user device: %s", strerror(-r));
 		return r;
 	}
+	r = datapath_open(d);
+	if (r < 0)
+		return r;
 	if (d->conf.socket_mode == CONF_SOCKET_CLIENT) {
 		r = dialer_new(d->base, &d->conf, on_frontend, d, &d->dialer);
 		if (r == 0)
@@ -355,6 +391,8 @@ static void frontend_close(struct daemon *d)
 	d->listener = NULL;
 	vu_dev_free(d->vdev);
 	d->vdev = NULL;
+	net_dev_free(d->net);
+	d->net = NULL;
 }
 
 /**

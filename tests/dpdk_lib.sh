@@ -22,7 +22,8 @@ testpmd_eal() {
 
 # testpmd_start_frontend OUT_PREFIX SOCK QUEUES [extra testpmd args...]
 # Starts an interactive testpmd with a virtio-user port on SOCK, reading
-# commands from the fifo OUT_PREFIX.in, writing to OUT_PREFIX.log. Sets
+# commands from the fifo OUT_PREFIX.in, writing to OUT_PREFIX.log (line
+# buffered: the statistics are read while it runs). Sets
 # TESTPMD_PID. Send commands with testpmd_cmd.
 testpmd_start_frontend() {
 	local out=$1 sock=$2 queues=$3
@@ -30,7 +31,7 @@ testpmd_start_frontend() {
 	rm -f "$out.in"
 	mkfifo "$out.in"
 	# shellcheck disable=SC2046
-	"$DPDK_TESTPMD" $(testpmd_eal "vuring-fe-$$" 0 1) \
+	stdbuf -oL "$DPDK_TESTPMD" $(testpmd_eal "vuring-fe-$$" 0 1) \
 		--vdev "net_virtio_user0,path=$sock,queues=$queues" -- -i \
 		--rxq="$queues" --txq="$queues" --nb-cores=1 \
 		--total-num-mbufs=16384 "$@" <"$out.in" >"$out.log" 2>&1 &
@@ -70,6 +71,6 @@ testpmd_quit() {
 
 # testpmd_total FIELD: the last "Accumulated" RX-packets/TX-packets value.
 testpmd_total() {
-	grep -A2 'Accumulated forward statistics' "$TESTPMD_OUT.log" |
+	tr -d '\r' <"$TESTPMD_OUT.log" | grep -A2 'Accumulated forward statistics' |
 		sed -n "s/.*$1: *\([0-9]*\).*/\1/p" | tail -n 1
 }
