@@ -167,6 +167,30 @@ static int region_desc_check(const struct guest_mem *mem, const struct guest_reg
 	return 0;
 }
 
+/* REM_MEM_REG's match rule: gpa, size and uva (mmap_offset may differ). */
+static bool region_matches(const struct guest_region *r, const struct guest_region_desc *d)
+{
+	return r->gpa == d->gpa && r->size == d->size && r->uva == d->uva;
+}
+
+/**
+ * find_same() - a mapped region identical to @d
+ *
+ * QEMU keeps one vhost device per queue pair, and each sends ADD_MEM_REG
+ * (and later REM_MEM_REG) for the same regions over the one connection: an
+ * identical region is counted, not mapped twice nor refused as an overlap.
+ *
+ * Return: the region, or NULL.
+ */
+static struct guest_region *find_same(struct guest_mem *mem, const struct guest_region_desc *d)
+{
+	for (unsigned int i = 0; i < mem->nregions; i++)
+		if (region_matches(&mem->regions[i], d) &&
+		    mem->regions[i].mmap_offset == d->mmap_offset)
+			return &mem->regions[i];
+	return NULL;
+}
+
 /**
  * guest_mem_add() - map one region and insert it, keeping the table sorted
  * @mem: the table
@@ -179,10 +203,16 @@ static int region_desc_check(const struct guest_mem *mem, const struct guest_reg
  */
 int guest_mem_add(struct guest_mem *mem, const struct guest_region_desc *d, int fd)
 {
-	struct guest_region r;
+	struct guest_region r, *same = find_same(mem, d);
 	unsigned int pos;
 	int ret;
 
+	if (same) {
+		same->refs++;
+		log_debug("guest memory: region gpa %#llx already mapped (%u references)",
+			  (unsigned long long)d->gpa, same->refs);
+		return 0;
+	}
 	ret = region_desc_check(mem, d);
 	if (ret)
 		return ret;
@@ -190,6 +220,7 @@ int guest_mem_add(struct guest_mem *mem, const struct guest_region_desc *d, int 
 	r.size = d->size;
 	r.uva = d->uva;
 	r.mmap_offset = d->mmap_offset;
+	r.refs = 1;
 	ret = map_fd_range(fd, d->mmap_offset, d->size, "region", &r.map_base, &r.map_len,
 			   &r.host);
 	if (ret)
@@ -221,8 +252,10 @@ int guest_mem_remove(struct guest_mem *mem, const struct guest_region_desc *d)
 	for (i = 0; i < mem->nregions; i++) {
 		struct guest_region *r = &mem->regions[i];
 
-		if (r->gpa != d->gpa || r->size != d->size || r->uva != d->uva)
+		if (!region_matches(r, d))
 			continue;
+		if (--r->refs > 0)
+			return 0;
 		munmap(r->map_base, r->map_len);
 		memmove(r, r + 1, (mem->nregions - i - 1) * sizeof(*r));
 		mem->nregions--;

@@ -24,6 +24,7 @@ struct guest_region {
 	uint8_t *host;		/* where gpa maps in our address space */
 	void *map_base;		/* what mmap returned (page aligned) */
 	size_t map_len;
+	unsigned int refs;	/* identical ADD_MEM_REGs not yet removed */
 };
 
 /* Dirty-page log (SET_LOG_BASE): one bit per GUEST_MEM_LOG_PAGE of GPA. */
