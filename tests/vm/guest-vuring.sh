@@ -101,12 +101,16 @@ ok $? "TSO super-frames (> 3000 bytes) cross vuring to the TAP"
 
 out=$(vm_cmd 10 "ethtool -L eth0 combined $QUEUES && ethtool -l eth0 | tail -n 5")
 ok $? "guest switches to $QUEUES queue pairs (ethtool -L)"
-iperf_run "guest->ns with 4 parallel flows" "-P 4"
+out=$(vm_cmd 30 "iperf3 -c $HOST_IP -t $IPERF_DURATION -f m -P 4")
+echo "$out" | grep -q 'SUM.*receiver'
+ok $? "iperf3 guest->ns with 4 parallel flows through vuring"
+diag "iperf3 4 flows: $(echo "$out" | grep 'SUM.*receiver' | tr -s ' ')"
 
 vm_stop 15
 ok $? "guest powers off"
 
-kill -TERM "$VURING_PID"
+# VURING_PID is the subshell running "ip netns exec"; signal vuring itself.
+pkill -TERM -f -- "--config $VM_DIR/vuring.ini"
 wait "$VURING_PID"
 ok $? "vuring exits 0 on SIGTERM"
 # vuring logs each queue's counters when the front-end goes away.
