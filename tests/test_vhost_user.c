@@ -161,6 +161,7 @@ static void test_handshake(void)
 static void test_queries(struct vuf *f)
 {
 	uint64_t v = 0;
+	int r;
 	const uint64_t proto = BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |
 			       BIT(VHOST_USER_PROTOCOL_F_RARP) |
 			       BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
@@ -171,18 +172,21 @@ static void test_queries(struct vuf *f)
 	const uint64_t must = BIT(VIRTIO_F_VERSION_1) | BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
 			      BIT(VHOST_F_LOG_ALL) | BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_MTU);
 
-	ok(vuf_get_u64(f, VHOST_USER_GET_FEATURES, &v) == 0 && (v & must) == must,
+	/* Each query runs before ok(): its value is also printed. */
+	r = vuf_get_u64(f, VHOST_USER_GET_FEATURES, &v);
+	ok(r == 0 && (v & must) == must,
 	   "GET_FEATURES offers VERSION_1, PROTOCOL_FEATURES, LOG_ALL, MQ, MTU (%#llx)",
 	   (unsigned long long)v);
-	ok(!(v & BIT(VIRTIO_NET_F_CTRL_VQ)) && !(v & BIT(VIRTIO_NET_F_STATUS)),
+	ok(r == 0 && !(v & BIT(VIRTIO_NET_F_CTRL_VQ)) && !(v & BIT(VIRTIO_NET_F_STATUS)),
 	   "GET_FEATURES leaves QEMU-only bits alone");
-	ok(vuf_get_u64(f, VHOST_USER_GET_PROTOCOL_FEATURES, &v) == 0 && v == proto,
-	   "GET_PROTOCOL_FEATURES offers exactly the documented set (%#llx)",
+	r = vuf_get_u64(f, VHOST_USER_GET_PROTOCOL_FEATURES, &v);
+	ok(r == 0 && v == proto, "GET_PROTOCOL_FEATURES offers exactly the documented set (%#llx)",
 	   (unsigned long long)v);
-	ok(vuf_get_u64(f, VHOST_USER_GET_QUEUE_NUM, &v) == 0 && v == NRINGS / 2,
-	   "GET_QUEUE_NUM is the configured queue pairs (%llu)", (unsigned long long)v);
-	ok(vuf_get_u64(f, VHOST_USER_GET_MAX_MEM_SLOTS, &v) == 0 && v == 509,
-	   "GET_MAX_MEM_SLOTS is 509 (%llu)", (unsigned long long)v);
+	r = vuf_get_u64(f, VHOST_USER_GET_QUEUE_NUM, &v);
+	ok(r == 0 && v == NRINGS / 2, "GET_QUEUE_NUM is the configured queue pairs (%llu)",
+	   (unsigned long long)v);
+	r = vuf_get_u64(f, VHOST_USER_GET_MAX_MEM_SLOTS, &v);
+	ok(r == 0 && v == 509, "GET_MAX_MEM_SLOTS is 509 (%llu)", (unsigned long long)v);
 	ok(vuf_set_u64(f, VHOST_USER_SET_STATUS, 0x7) == 0 &&
 		   vuf_get_u64(f, VHOST_USER_GET_STATUS, &v) == 0 && v == 0x7,
 	   "SET_STATUS / GET_STATUS round trip");
