@@ -39,12 +39,42 @@ const char *net_drop_name(enum net_drop d)
 }
 
 /**
+ * net_queue_call() - write the call eventfd now
+ */
+static void net_queue_call(struct net_queue *q)
+{
+	static const uint64_t one = 1;
+
+	if (q->call_pending && q->coalesce_ev)
+		evtimer_del(q->coalesce_ev);
+	q->call_pending = false;
+	q->uncalled = 0;
+	if (*q->call_fd < 0)
+		return;
+	if (write(*q->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("queue %u: call eventfd: %s", q->index, strerror(errno));
+	q->stats.calls++;
+}
+
+static void net_on_coalesce_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	net_queue_call(arg);
+}
+
+/**
  * net_queue_notify() - flush used entries and call the guest if it wants it
  * @q: queue
+ *
+ * With [datapath] coalesce-usecs set, a call the guest asked for is held
+ * back up to that long (or until coalesce-frames entries are published), so
+ * a steady stream costs the guest fewer interrupts; by default it is
+ * written at once, one per batch.
  */
 void net_queue_notify(struct net_queue *q)
 {
-	static const uint64_t one = 1;
+	const struct conf *conf = q->dev->conf;
 	int n = virtq_flush(q->vq);
 
 	if (n < 0) {
@@ -54,12 +84,24 @@ void net_queue_notify(struct net_queue *q)
 	if (n > 0) {
 		q->stats.batches++;
 		q->stats.batched += (uint64_t)n;
+		q->uncalled += (unsigned int)n;
 	}
-	if (*q->call_fd < 0 || !virtq_should_notify(q->vq))
+	if (!q->call_pending && !virtq_should_notify(q->vq))
 		return;
-	if (write(*q->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_warn("queue %u: call eventfd: %s", q->index, strerror(errno));
-	q->stats.calls++;
+	if (!conf->coalesce_usecs ||
+	    (conf->coalesce_frames && q->uncalled >= conf->coalesce_frames)) {
+		net_queue_call(q);
+		return;
+	}
+	if (!q->call_pending) {
+		struct timeval tv = {
+			.tv_sec = conf->coalesce_usecs / 1000000,
+			.tv_usec = conf->coalesce_usecs % 1000000,
+		};
+
+		q->call_pending = true;
+		evtimer_add(q->coalesce_ev, &tv);
+	}
 }
 
 /**
@@ -140,7 +182,15 @@ int net_queue_start(struct net_dev *dev, unsigned int index, struct virtq *vq,
 	if (r < 0)
 		return r;
 	q->work_ev = event_new(dev->base, -1, 0, net_on_work, q);
-	if (!q->work_ev) {
+	q->coalesce_ev = evtimer_new(dev->base, net_on_coalesce_timer, q);
+	q->call_pending = false;
+	q->uncalled = 0;
+	if (!q->work_ev || !q->coalesce_ev) {
+		if (q->work_ev)
+			event_free(q->work_ev);
+		if (q->coalesce_ev)
+			event_free(q->coalesce_ev);
+		q->work_ev = q->coalesce_ev = NULL;
 		if (q->tx)
 			net_tx_free(q);
 		else
@@ -207,6 +257,11 @@ void net_queue_stop(struct net_dev *dev, unsigned int index)
 	backend_cancel(dev->be, &q->group);
 	if (!virtq_broken(q->vq))
 		virtq_flush(q->vq);
+	/* A held-back call goes out now: the guest may be waiting on it. */
+	if (q->call_pending)
+		net_queue_call(q);
+	event_free(q->coalesce_ev);
+	q->coalesce_ev = NULL;
 	if (q->tx)
 		net_tx_free(q);
 	else

@@ -60,6 +60,9 @@ struct net_queue {
 	struct virtq *vq;		/* owned by the vhost-user layer */
 	const int *call_fd;		/* its call eventfd slot (-1 = none) */
 	struct event *work_ev;		/* deferred: flush, notify, continue */
+	struct event *coalesce_ev;	/* [datapath] coalesce-usecs timer */
+	bool call_pending;		/* a call is being held back */
+	unsigned int uncalled;		/* entries published since the last call */
 	struct uring_group group;	/* everything this queue has in flight */
 	struct net_stats stats;
 

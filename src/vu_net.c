@@ -62,8 +62,18 @@ static const struct vu_dev_ops vu_net_ops = {
 
 /**
  * vu_net_attach() - let @nd serve the rings of @vd
+ *
+ * Offloads the configuration asks for but the back-end cannot honour are
+ * withdrawn from the offer. That keeps the offer stable across restarts as
+ * QEMU requires: it depends only on the configuration and the kernel.
  */
 void vu_net_attach(struct vu_dev *vd, struct net_dev *nd)
 {
+	uint64_t missing = BACKEND_OFFLOAD_MASK & ~net_dev_offloads(nd);
+
+	if (vd->features_offered & missing)
+		log_warn("the back-end cannot do offloads 0x%llx: not offered",
+			 (unsigned long long)(vd->features_offered & missing));
+	vd->features_offered &= ~missing;
 	vu_dev_set_ops(vd, &vu_net_ops, nd);
 }
