@@ -287,7 +287,7 @@ void guest_mem_clear(struct guest_mem *mem)
  *
  * Return: the region, or NULL if @gpa is in no region.
  */
-static const struct guest_region *find_gpa(const struct guest_mem *mem, uint64_t gpa)
+static inline const struct guest_region *find_gpa(const struct guest_mem *mem, uint64_t gpa)
 {
 	unsigned int lo = 0, hi = mem->nregions;
 
@@ -410,6 +410,19 @@ static int walk_gpa(const struct guest_mem *mem, uint64_t gpa, uint64_t len,
 int guest_mem_gpa_to_iov(const struct guest_mem *mem, uint64_t gpa, uint64_t len,
 			 struct iovec *iov, unsigned int max_iov)
 {
+	const struct guest_region *r;
+	uint64_t off;
+
+	/* Fast path, nearly every buffer: the whole range in one region. */
+	r = len ? find_gpa(mem, gpa) : NULL;
+	if (r && max_iov) {
+		off = gpa - r->gpa;
+		if (len <= r->size - off) {
+			iov[0].iov_base = r->host + off;
+			iov[0].iov_len = (size_t)len;
+			return 1;
+		}
+	}
 	return walk_gpa(mem, gpa, len, iov, max_iov);
 }
 

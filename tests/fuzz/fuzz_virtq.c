@@ -278,7 +278,10 @@ static void run_script(struct run *s, const uint8_t *ops, size_t nops, size_t im
 			op_unpop(s, arg);
 			break;
 		case 4:
-			(void)virtq_should_notify(&s->vq);
+			if (arg & 1)
+				(void)virtq_has_avail(&s->vq);
+			else
+				(void)virtq_should_notify(&s->vq);
 			break;
 		case 5:
 			virtq_disable_notify(&s->vq);

@@ -6,7 +6,7 @@ Input format (see fuzz_virtq.c):
   hdr: u8 num_log2, u8 flags (1 EVENT_IDX, 2 INDIRECT, 4 LOG, dir in bits 3-4),
        u8 iov_cap, u8 nops, u16 last_avail, u16 pad
   script: nops bytes; op & 7 = 0 pop (arg+1), 1 push, 2 flush, 3 unpop,
-          4 should_notify, 5 disable, 6 enable, 7 scribble (2 more bytes)
+          4 should_notify (odd arg: has_avail), 5 disable, 6 enable, 7 scribble (2 more bytes)
   image: guest memory from file offset 0 (GPA 0 = region 0)
 Rings: desc at GPA 0, avail right after, used after that (4-aligned).
 
