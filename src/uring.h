@@ -21,8 +21,10 @@
  *    through an eventfd registered with the ring.
  *
  * Callbacks may prepare and submit new requests. While completions are being
- * dispatched, uring_submit() only submits; the dispatch loop picks up what
- * completes, so callbacks never nest into each other.
+ * dispatched, uring_submit() only notes the wish; the dispatch loop submits
+ * once per batch of callbacks and dispatches what that completes, so a
+ * batch of completions that each re-post costs one io_uring_enter and
+ * callbacks never nest into each other.
  */
 #ifndef VURING_URING_H
 #define VURING_URING_H
@@ -56,6 +58,7 @@ struct uring_op {
 	uring_complete_fn *complete;
 	struct uring_group *group;
 	struct uring_op *prev, *next;	/* in group->head while in flight */
+	bool inflight;
 };
 
 /*

@@ -107,11 +107,15 @@ static void test_event_delivery(struct event_base *base, struct uring *u, int sl
 	struct uring_group g;
 	struct req r;
 	struct timeval tv = { 2, 0 };
+	struct iovec split[2];
 	uint64_t wakeups = uring_get_stats(u)->wakeups;
 
 	uring_group_init(&g);
 	req_init(&r, &g);
-	is_int(uring_prep_readv(u, &r.op, slot, &r.iov, 1), 0, "readv on an empty pipe prepared");
+	/* Two buffers, so this is a real READV (one buffer goes as READ). */
+	split[0] = (struct iovec){ r.buf, 3 };
+	split[1] = (struct iovec){ r.buf + 3, sizeof(r.buf) - 3 };
+	is_int(uring_prep_readv(u, &r.op, slot, split, 2), 0, "readv on an empty pipe prepared");
 	uring_submit(u);
 	is_int(r.done, 0, "the read is pending after submit");
 	is_int(g.inflight, 1, "its group counts one request in flight");
@@ -191,6 +195,32 @@ static void test_callbacks_submit(struct uring *u, int null_slot)
 	uring_submit(u);
 	is_int(c.ran, 200, "a callback that re-posts and submits ran 200 times from one submit");
 	is_int(max_depth, 1, "callbacks never nested");
+}
+
+static void test_deferred_submit(struct uring *u, int null_slot)
+{
+	static struct chain c[32];
+	struct uring_group g;
+	uint64_t submits = uring_get_stats(u)->submits;
+	int i, ran = 0;
+
+	uring_group_init(&g);
+	for (i = 0; i < 32; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		uring_op_init(&c[i].op, &g, on_chain);
+		c[i].u = u;
+		c[i].slot = null_slot;
+		c[i].left = 2;
+		c[i].iov.iov_base = &c[i].byte;
+		c[i].iov.iov_len = 1;
+		uring_prep_writev(u, &c[i].op, null_slot, &c[i].iov, 1);
+	}
+	uring_submit(u);
+	for (i = 0; i < 32; i++)
+		ran += c[i].ran;
+	is_int(ran, 64, "32 requests, each re-posted once by its callback, all ran twice");
+	is_int(uring_get_stats(u)->submits - submits, 2,
+	       "the 32 re-posts went to the kernel in one io_uring_enter");
 }
 
 /* Requests of a stopping group may not be re-posted by their callbacks. */
@@ -274,8 +304,8 @@ int main(void)
 		return 1;
 	nullfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	u = setup(base, 256);
-	plan(44);
-	ok(u != NULL, "io_uring created and probed (READV, WRITEV, ASYNC_CANCEL, POLL_ADD)");
+	plan(41);
+	ok(u != NULL, "io_uring created and probed (READ, WRITE, READV, WRITEV, ASYNC_CANCEL, POLL_ADD)");
 	if (!u)
 		return done_testing();
 	pslot = uring_file_add(u, p[0]);
@@ -285,6 +315,7 @@ int main(void)
 	test_batch(u, nslot);
 	test_sq_full(base, nullfd);
 	test_callbacks_submit(u, nslot);
+	test_deferred_submit(u, nslot);
 	test_cancel(u, pslot, p[1]);
 	test_files(u, nullfd);
 	uring_free(u);
