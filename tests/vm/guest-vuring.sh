@@ -72,6 +72,18 @@ out=$(vm_ns_ping "$VM_NS" -c 5 -w "$PING_SECS" "$GUEST_IP")
 ok $? "namespace pings the guest through vuring"
 diag "ns->guest: $(echo "$out" | grep -E 'transmitted|rtt' | tr '\n' ' ')"
 
+# Idle: a connected guest that sends nothing costs vuring no CPU (no
+# polling, no timers). A few ticks of slack for the kernel's own packets.
+IDLE_SECS=10
+IDLE_MAX_TICKS=3
+vpid=$(pgrep -f -- "--config $VM_DIR/vuring.ini" | head -n 1)
+t0=$(awk '{ print $14 + $15 }' "/proc/$vpid/stat")
+sleep "$IDLE_SECS"
+t1=$(awk '{ print $14 + $15 }' "/proc/$vpid/stat")
+diag "idle: vuring used $((t1 - t0)) clock ticks ($(getconf CLK_TCK)/s) in $IDLE_SECS s"
+[ $((t1 - t0)) -le "$IDLE_MAX_TICKS" ]
+ok $? "vuring is idle (<= $IDLE_MAX_TICKS ticks in $IDLE_SECS s) with a connected, quiet guest"
+
 offloads=$(vm_cmd 10 'ethtool -k eth0')
 echo "$offloads" | grep -q '^tcp-segmentation-offload: on'
 ok $? "guest has TSO on (ethtool -k)"
