@@ -111,6 +111,7 @@ run_queues() {
 	ok $? "q=$q: captured frames are testpmd's UDP frames"
 
 	# host -> guest
+	drop0=$(tap_stat tx_dropped)
 	testpmd_cmd "start"
 	sleep 1
 	ip netns exec "$NS" "$FRAME_TOOL" send "$TAPIF" "$RX_FRAMES" 64 "$RX_PPS" >/dev/null
@@ -118,7 +119,7 @@ run_queues() {
 	testpmd_cmd "stop"
 	sleep 1
 	got=$(testpmd_total RX-packets)
-	diag "q=$q: sent $RX_FRAMES into the TAP, testpmd received ${got:-?}"
+	diag "q=$q: sent $RX_FRAMES into the TAP, testpmd received ${got:-?}, TAP dropped $(($(tap_stat tx_dropped) - drop0))"
 	[ "${got:-0}" -eq "$RX_FRAMES" ]
 	ok $? "q=$q: all $RX_FRAMES frames from the TAP arrived at virtio-user"
 
