@@ -97,6 +97,22 @@ static void __attribute__((noreturn)) daemon_exec(const struct vuf_daemon *d, co
 	_exit(127);
 }
 
+/* Wait until the daemon listens (server mode) or dials (client mode). */
+static int wait_started(const struct vuf_daemon *d)
+{
+	long deadline = now_ms() + VUF_TIMEOUT_MS;
+
+	do {
+		if (vuf_log_contains(d, 0, "listening for a vhost-user front-end") ||
+		    vuf_log_contains(d, 0, "dialing the front-end"))
+			return 0;
+		if (!vuf_daemon_alive(d))
+			return -ECHILD;
+		sleep_ms(VUF_POLL_MS);
+	} while (now_ms() < deadline);
+	return -ETIMEDOUT;
+}
+
 /**
  * vuf_daemon_start() - run $VURING on a socket in a fresh temporary directory
  * @d: filled in
@@ -134,9 +150,7 @@ int vuf_daemon_start(struct vuf_daemon *d, const char *ini)
 		return fail(-errno, "fork: %s", strerror(errno));
 	if (d->pid == 0)
 		daemon_exec(d, ini ? ini_path : NULL);
-	r = vuf_wait_log(d, 0, "listening for a vhost-user front-end", VUF_TIMEOUT_MS);
-	if (r < 0 && ini && strstr(ini, "client"))
-		r = vuf_wait_log(d, 0, "dialing the front-end", 100);
+	r = wait_started(d);
 	if (r < 0)
 		return fail(r, "the daemon did not come up (see %s)", d->log);
 	return 0;
@@ -341,6 +355,54 @@ int vuf_connect(struct vuf *f, const char *path)
 		f->fd = -1;
 		return fail(err, "connect %s: %s", path, strerror(-err));
 	}
+	return 0;
+}
+
+/**
+ * vuf_listen() - listen on @path, as a front-end in server mode does
+ * Return: the listening socket, or a negative errno.
+ */
+int vuf_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return fail(-ENAMETOOLONG, "socket path too long");
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(-errno, "socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+		err = -errno;
+		close(fd);
+		return fail(err, "bind/listen %s: %s", path, strerror(-err));
+	}
+	return fd;
+}
+
+/**
+ * vuf_accept() - wait for the daemon to dial in (client mode)
+ * @f: connection, initialised here
+ * @listen_fd: from vuf_listen()
+ * @timeout_ms: how long to wait
+ *
+ * Return: 0, -ETIMEDOUT, or another negative errno.
+ */
+int vuf_accept(struct vuf *f, int listen_fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+	struct timeval tv = { VUF_TIMEOUT_MS / 1000, 0 };
+
+	vuf_init(f);
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return fail(-ETIMEDOUT, "the daemon did not dial in");
+	f->fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (f->fd < 0)
+		return fail(-errno, "accept: %s", strerror(errno));
+	setsockopt(f->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(f->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return 0;
 }
 

@@ -77,6 +77,8 @@ void vuf_daemon_cleanup(struct vuf_daemon *d);
 
 /* Connection. */
 int vuf_connect(struct vuf *f, const char *path);
+int vuf_listen(const char *path);
+int vuf_accept(struct vuf *f, int listen_fd, int timeout_ms);
 void vuf_close(struct vuf *f);
 bool vuf_peer_closed(struct vuf *f, int timeout_ms);
 int vuf_send_raw(struct vuf *f, const void *buf, size_t len, const int *fds, unsigned int nfds);
