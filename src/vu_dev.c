@@ -87,12 +87,15 @@ static void ring_log_state(const struct vu_dev *dev, const struct vu_ring *ring,
 }
 
 /**
- * vu_dev_fail() - the front-end broke a rule: log why, stop, mark broken
+ * vu_dev_fail() - the front-end broke a rule: log why, mark the device broken
  * @dev: device
  * @fmt: printf format of the reason (no trailing newline)
  *
- * Only the first failure of a connection is logged at error level; the
- * connection's on_broken hook closes it.
+ * Only the first failure of a connection is logged at error level. Nothing
+ * is torn down here, so the datapath may call this from its own callbacks:
+ * a broken device ignores kicks, and the connection's on_broken hook closes
+ * the connection from the event loop, whose teardown stops every ring.
+ * (A failure inside a message handler closes it right after the handler.)
  *
  * Return: -EPROTO, for the caller to pass on.
  */
@@ -100,7 +103,6 @@ int vu_dev_fail(struct vu_dev *dev, const char *fmt, ...)
 {
 	char reason[VU_REASON_LEN];
 	va_list ap;
-	unsigned int i;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
@@ -112,16 +114,6 @@ int vu_dev_fail(struct vu_dev *dev, const char *fmt, ...)
 	dev->broken = true;
 	dev->stats.broken++;
 	log_error("device broken: %s; dropping the front-end", reason);
-	for (i = 0; i < dev->nrings; i++) {
-		struct vu_ring *ring = &dev->rings[i];
-
-		if (ring->started) {
-			if (dev->ops && dev->ops->ring_stop)
-				dev->ops->ring_stop(dev, i, dev->ops_arg);
-			ring->base = virtq_stop(&ring->vq);
-			ring->started = false;
-		}
-	}
 	if (dev->on_broken)
 		dev->on_broken(dev->on_broken_arg);
 	return -EPROTO;
@@ -443,14 +435,21 @@ void vu_dev_reset(struct vu_dev *dev)
 }
 
 /**
- * vu_dev_free() - reset and free
+ * vu_dev_free() - reset, log the counters, free
  * @dev: device, may be NULL
  */
 void vu_dev_free(struct vu_dev *dev)
 {
+	const struct vu_counters *c;
+
 	if (!dev)
 		return;
 	vu_dev_reset(dev);
+	c = &dev->stats;
+	log_info("vhost-user: %llu front-ends served, %llu turned away, %llu messages, %llu NACKs, %llu broken",
+		 (unsigned long long)c->connections, (unsigned long long)c->refused,
+		 (unsigned long long)c->messages, (unsigned long long)c->nacks,
+		 (unsigned long long)c->broken);
 	free(dev);
 }
 
@@ -695,20 +694,35 @@ int vu_dev_add_mem_reg(struct vu_dev *dev, const struct vhost_user_mem_region *r
  * @dev: device
  * @r: matched on guest address, user address and size
  *
- * Return: 0 or -EPROTO (no such region, or a running ring lived in it).
+ * Running rings are stopped (their I/O drained) before the region is
+ * unmapped, and restart once it is gone if their areas are still mapped.
+ *
+ * Return: 0 or -EPROTO (no such region, or other memory remains but no
+ * longer holds a running ring).
  */
 int vu_dev_rem_mem_reg(struct vu_dev *dev, const struct vhost_user_mem_region *r)
 {
+	const struct guest_region *g = NULL;
 	struct guest_region_desc d;
+	unsigned int i;
 	int ret;
 
 	region_to_desc(r, &d);
-	mem_change_begin(dev);
-	ret = guest_mem_remove(&dev->mem, &d);
-	if (ret < 0)
+	for (i = 0; i < dev->mem.nregions && !g; i++)
+		if (dev->mem.regions[i].gpa == d.gpa && dev->mem.regions[i].size == d.size &&
+		    dev->mem.regions[i].uva == d.uva)
+			g = &dev->mem.regions[i];
+	if (!g)
 		return vu_dev_fail(dev, "REM_MEM_REG: no region gpa %#llx size %#llx uva %#llx",
 				   (unsigned long long)d.gpa, (unsigned long long)d.size,
 				   (unsigned long long)d.uva);
+	/* QEMU adds and removes a region once per queue pair: only the last unmaps. */
+	if (g->refs > 1)
+		return guest_mem_remove(&dev->mem, &d);
+	mem_change_begin(dev);
+	ret = guest_mem_remove(&dev->mem, &d);
+	if (ret < 0)
+		return vu_dev_fail(dev, "REM_MEM_REG: cannot remove the region: %s", strerror(-ret));
 	return mem_change_end(dev);
 }
 

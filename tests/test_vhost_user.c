@@ -37,6 +37,10 @@ static const char test_ini[] =
 
 static struct vuf_daemon daemon_;
 static int baseline_fds = -1;
+/* Front-ends the daemon dropped for breaking a rule (not for hanging up). */
+static unsigned int violations;
+/* Requests this test expects a NACK for. */
+#define EXPECTED_NACKS 4
 
 static const struct vuf_opts full = { .nrings = NRINGS };
 
@@ -94,6 +98,8 @@ static void expect_dropped(struct vuf *f, off_t from, const char *name, const ch
 {
 	int fds;
 
+	if (!strstr(why, "in the middle of a message"))
+		violations++;
 	ok(vuf_peer_closed(f, CLOSE_TIMEOUT_MS), "%s: connection dropped", name);
 	vuf_close(f);
 	ok(vuf_wait_log(&daemon_, from, why, CLOSE_TIMEOUT_MS) == 0, "%s: log says \"%s\"", name,
@@ -331,6 +337,32 @@ static void test_variants(void)
 	vuf_close(&f);
 	ok(connect_handshake(&f, &add_reg) == 0 && vuf_teardown(&f) == 0,
 	   "handshake with ADD_MEM_REG instead of SET_MEM_TABLE");
+	vuf_close(&f);
+}
+
+/* QEMU adds (and removes) each region once per queue pair. */
+static void test_duplicate_regions(void)
+{
+	struct vuf_opts o = { .nrings = NRINGS, .add_mem_reg = true };
+	struct vhost_user_mem_reg m = { 0 };
+	off_t from = vuf_log_size(&daemon_);
+	struct vuf f;
+
+	if (connect_handshake(&f, &o) < 0) {
+		ok(0, "handshake with ADD_MEM_REG");
+		return;
+	}
+	vuf_wait_log(&daemon_, from, "ring 7 (tx3) started", VUF_TIMEOUT_MS);
+	vuf_region(&f, &m.region);
+	ok(vuf_request(&f, VHOST_USER_ADD_MEM_REG, &m, sizeof(m), &f.mem_fd, 1) == 0,
+	   "the same region added twice (QEMU: once per queue pair)");
+	from = vuf_log_size(&daemon_);
+	ok(vuf_request(&f, VHOST_USER_REM_MEM_REG, &m, sizeof(m), NULL, 0) == 0 &&
+		   !vuf_log_contains(&daemon_, from, "stopped"),
+	   "removing one of the two leaves the rings running");
+	ok(vuf_request(&f, VHOST_USER_REM_MEM_REG, &m, sizeof(m), NULL, 0) == 0 &&
+		   vuf_wait_log(&daemon_, from, "ring 7 (tx3) stopped", VUF_TIMEOUT_MS) == 0,
+	   "removing the last one stops them before unmapping");
 	vuf_close(&f);
 }
 
@@ -922,6 +954,30 @@ static void test_abrupt_disconnects(void)
 	}
 }
 
+/* The counters the daemon logs on exit add up to what this test did. */
+static void check_counters(void)
+{
+	unsigned long long served = 0, refused = 0, msgs = 0, nacks = 0, broken = 0;
+	FILE *f = fopen(daemon_.log, "r");
+	char line[512];
+	const char *p;
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if ((p = strstr(line, "vhost-user: ")))
+			n = sscanf(p, "vhost-user: %llu front-ends served, %llu turned away, %llu messages, %llu NACKs, %llu broken",
+				   &served, &refused, &msgs, &nacks, &broken);
+	if (f)
+		fclose(f);
+	ok(n == 5, "counters logged on exit");
+	diag("%llu front-ends, %llu turned away, %llu messages, %llu NACKs, %llu broken", served,
+	     refused, msgs, nacks, broken);
+	is_int(refused, 1, "counted: the one front-end turned away");
+	is_int(nacks, EXPECTED_NACKS, "counted: every NACK");
+	is_int(broken, violations, "counted: every violation");
+	ok(served > broken && msgs > served, "counted: front-ends and messages");
+}
+
 int main(void)
 {
 	int status;
@@ -938,6 +994,7 @@ int main(void)
 	test_handshake();
 	test_every_message();
 	test_variants();
+	test_duplicate_regions();
 	test_second_frontend();
 	test_framing();
 	test_truncated();
@@ -955,6 +1012,7 @@ int main(void)
 	is_int(status, 0, "daemon exits cleanly on SIGTERM (no leaks reported)");
 	if (status != 0)
 		diag("log kept: set VURING_KEEP_LOGS=1 to keep %s", daemon_.log);
+	check_counters();
 	vuf_daemon_cleanup(&daemon_);
 	return done_testing();
 }
