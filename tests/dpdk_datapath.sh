@@ -16,6 +16,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/dpdk_lib.sh"
 
+[ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): DPDK tests skipped"
 need_root
 need_testpmd
 [ -x "$VURING" ] || skip_all "VURING not set to the daemon"

@@ -27,6 +27,7 @@ GUEST_IP=10.0.0.2
 TAP=dtap0
 
 vm_setup guest-ping-dpdk "$TEST_SECS"
+[ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
 vm_require dpdk-testpmd iperf3 taskset
 [ "$(nproc)" -ge 2 ] || skip_all "needs 2 CPUs (testpmd polls one at 100%)"
 vm_prepare
