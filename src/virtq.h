@@ -94,7 +94,8 @@ struct virtq_config {
  * @iov:	caller's array, filled with @out_num readable iovecs followed by
  *		@in_num writable ones (readable never follow writable)
  * @iov_cap:	entries @iov can hold (<= VIRTQ_MAX_IOV); a chain needing more
- *		breaks the virtq
+ *		breaks the virtq, so size it for the longest legitimate chain
+ *		times two (a buffer crossing a region boundary takes two)
  * @out_num:	readable (driver -> device) iovecs, at @iov
  * @in_num:	writable (device -> driver) iovecs, at @iov + @out_num
  * @out_len:	total readable bytes
@@ -155,7 +156,8 @@ struct virtq {
  * Life cycle (vhost-user): virtq_init() when the ring starts (first kick);
  * returns 0, or -EINVAL for a bad config (size not a power of two, misaligned
  * areas, unknown layout), -ENOMEM. It reads used->idx from the ring and
- * enables guest kicks. virtq_stop() (GET_VRING_BASE, reset, disconnect) frees
+ * enables guest kicks (which reads avail->idx: if that is already absurd the
+ * ring starts broken, and the first pop returns -EIO). virtq_stop() (GET_VRING_BASE, reset, disconnect) frees
  * the in-flight table and returns the avail index to report: the oldest chain
  * not yet published, so chains popped but never flushed are replayed by the
  * front-end. Wait for in-flight I/O, push and flush before stopping.
