@@ -40,7 +40,7 @@ interface = vu0
 create = no
 INI
 say "starting vuring on TAP vu0 (log: $VM_DIR/bg-0.log)"
-vm_bg vm_ns "$VM_NS" "$VURING" --config "$VM_DIR/vuring.ini"
+vm_bg ip netns exec "$VM_NS" "$VURING" --config "$VM_DIR/vuring.ini"
 vm_wait_socket "$VM_DIR/vhost.sock" 10 || skip_all "vuring did not start: $(cat "$VM_BG_LOG")"
 
 say "booting the guest ($(vm_accel)) with its virtio-net device on vuring"

@@ -47,7 +47,8 @@ queue-pairs = $QUEUES
 path = $VM_DIR/ctl.sock
 INI
 
-vm_bg vm_ns "$VM_NS" taskset -c 1 "$VURING" --config "$VM_DIR/vuring.ini" -v
+# A plain command (not the vm_ns function) so that the PID is vuring's own.
+vm_bg ip netns exec "$VM_NS" taskset -c 1 "$VURING" --config "$VM_DIR/vuring.ini" -v
 VURING_PID=$VM_BG_PID
 VURING_LOG=$VM_BG_LOG
 vm_wait_socket "$SOCK" 10
@@ -76,7 +77,7 @@ diag "ns->guest: $(echo "$out" | grep -E 'transmitted|rtt' | tr '\n' ' ')"
 # polling, no timers). A few ticks of slack for the kernel's own packets.
 IDLE_SECS=10
 IDLE_MAX_TICKS=3
-vpid=$(pgrep -f -- "--config $VM_DIR/vuring.ini" | head -n 1)
+vpid=$VURING_PID
 t0=$(awk '{ print $14 + $15 }' "/proc/$vpid/stat")
 sleep "$IDLE_SECS"
 t1=$(awk '{ print $14 + $15 }' "/proc/$vpid/stat")
@@ -121,8 +122,7 @@ diag "iperf3 4 flows: $(echo "$out" | grep 'SUM.*receiver' | tr -s ' ')"
 vm_stop 15
 ok $? "guest powers off"
 
-# VURING_PID is the subshell running "ip netns exec"; signal vuring itself.
-pkill -TERM -f -- "--config $VM_DIR/vuring.ini"
+kill -TERM "$VURING_PID"
 wait "$VURING_PID"
 ok $? "vuring exits 0 on SIGTERM"
 # vuring logs each queue's counters when the front-end goes away.
