@@ -90,7 +90,7 @@ echo "$offloads" | grep -q '^tcp-segmentation-offload: on'
 ok $? "guest has TSO on (ethtool -k)"
 diag "guest offloads: $(echo "$offloads" | grep -E '^(tcp-segmentation-offload|rx-checksumming|tx-checksumming|generic-receive-offload):' | tr '\n' ' ')"
 
-vm_bg vm_ns "$VM_NS" timeout "$TEST_SECS" iperf3 -s -B "$HOST_IP"
+vm_bg ip netns exec "$VM_NS" timeout "$TEST_SECS" iperf3 -s -B "$HOST_IP"
 sleep 1
 
 rx_bytes() { ip netns exec "$VM_NS" cat "/sys/class/net/$TAP/statistics/$1"; }

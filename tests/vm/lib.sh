@@ -379,6 +379,8 @@ vm_bg() {
 vm_kill_pid() {
 	local pid=$1 i
 	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	# A function run by vm_bg is a subshell: its child does the work.
+	pkill -TERM -P "$pid" 2>/dev/null
 	kill -TERM "$pid" 2>/dev/null
 	for i in $(seq 50); do
 		kill -0 "$pid" 2>/dev/null || break
