@@ -44,9 +44,10 @@
 
 /*
  * iovecs per RX chain: a guest without mergeable buffers posts one chain of
- * up to MAX_SKB_FRAGS + 2 pages per frame ("big packets"), plus region splits.
+ * up to MAX_SKB_FRAGS + 2 pages per frame ("big packets"), and a page that
+ * crosses a memory region boundary takes two: twice that, rounded up.
  */
-#define NET_RX_CHAIN_IOV 32
+#define NET_RX_CHAIN_IOV 64
 
 /* Offset of num_buffers in struct virtio_net_hdr_mrg_rxbuf. */
 #define NET_RX_NUM_BUFFERS_OFF offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers)
