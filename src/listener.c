@@ -301,6 +301,18 @@ err_free:
 }
 
 /**
+ * listener_is_listening() - does it accept front-ends, or did it only hand
+ * over one inherited, already connected socket?
+ * @l: listener, may be NULL
+ *
+ * Return: true if front-ends can still connect through it.
+ */
+bool listener_is_listening(const struct listener *l)
+{
+	return l && l->fd >= 0;
+}
+
+/**
  * listener_free() - stop listening; remove the socket file if we created it
  * @l: listener, may be NULL
  */

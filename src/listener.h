@@ -7,6 +7,8 @@
 #ifndef VURING_LISTENER_H
 #define VURING_LISTENER_H
 
+#include <stdbool.h>
+
 #include <event2/event.h>
 
 struct conf;
@@ -17,6 +19,7 @@ typedef void (*listener_accept_cb)(int fd, void *arg);
 
 int listener_new(struct event_base *base, const struct conf *conf,
 		 listener_accept_cb cb, void *arg, struct listener **out);
+bool listener_is_listening(const struct listener *l);
 void listener_free(struct listener *l);
 
 #endif

@@ -286,12 +286,22 @@ out:
 	notify_ready();
 }
 
-/* The front-end went away; everything it set up is gone: wait for the next. */
+/*
+ * The front-end went away; everything it set up is gone: wait for the next.
+ * With an inherited, already connected socket (--fd) no next one can come,
+ * so vuring's work is done.
+ */
 static void on_frontend_gone(void *arg)
 {
 	struct daemon *d = arg;
 
 	d->conn = NULL;
+	if (d->listener && !listener_is_listening(d->listener)) {
+		log_info("the front-end of the inherited connection is gone; exiting");
+		notify_stopping();
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
 	notify_status("waiting for a front-end");
 	if (d->dialer)
 		dialer_start(d->dialer);

@@ -5,6 +5,9 @@
  * exponential backoff capped at reconnect-max-ms; after each disconnect
  * (orderly or after a protocol violation) it dials again at once; while
  * connected it does not dial at all.
+ *
+ * Also the other way to get a front-end without listening: a connected
+ * socket inherited through --fd. When that front-end goes, vuring exits.
  */
 #include "config.h"
 
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,6 +99,34 @@ static bool session_ok(struct vuf *f)
 	return r == 0;
 }
 
+static void test_inherited_connection(void)
+{
+	struct vuf_daemon d;
+	struct vuf f;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		ok(0, "socketpair");
+		return;
+	}
+	if (vuf_daemon_start_fd(&d, NULL, sv[1]) < 0) {
+		diag("%s", vuf_error);
+		ok(0, "--fd with a connected socket: daemon starts");
+		close(sv[0]);
+		close(sv[1]);
+		vuf_daemon_cleanup(&d);
+		return;
+	}
+	close(sv[1]);
+	vuf_adopt(&f, sv[0]);
+	ok(session_ok(&f), "--fd with a connected socket: a session over it");
+	vuf_close(&f);
+	is_int(vuf_daemon_wait(&d, VUF_TIMEOUT_MS), 0,
+	       "--fd with a connected socket: vuring exits 0 when that front-end is gone");
+	ok(vuf_log_contains(&d, 0, "inherited connection is gone"), "and says why");
+	vuf_daemon_cleanup(&d);
+}
+
 int main(void)
 {
 	struct vhost_user_hdr bad = { VHOST_USER_GET_FEATURES, 2, 0 };
@@ -157,5 +189,6 @@ int main(void)
 	close(lfd);
 	is_int(vuf_daemon_stop(&daemon_), 0, "daemon exits cleanly (no leaks reported)");
 	vuf_daemon_cleanup(&daemon_);
+	test_inherited_connection();
 	return done_testing();
 }

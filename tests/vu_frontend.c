@@ -70,11 +70,13 @@ static void sleep_ms(int ms)
  * daemon_exec() - the child: log to the file, exec vuring
  * @d: daemon paths
  * @ini: configuration file path or NULL
+ * @pass_fd: a socket to hand over as --fd 3 instead of a path, or -1
  *
  * ASan's quarantine keeps freed memory resident to catch use-after-free;
  * capping it keeps the daemon's RSS meaningful for the leak tests.
  */
-static void __attribute__((noreturn)) daemon_exec(const struct vuf_daemon *d, const char *ini)
+static void __attribute__((noreturn)) daemon_exec(const struct vuf_daemon *d, const char *ini,
+						 int pass_fd)
 {
 	const char *vuring = getenv("VURING");
 	const char *asan = getenv("ASAN_OPTIONS");
@@ -88,7 +90,12 @@ static void __attribute__((noreturn)) daemon_exec(const struct vuf_daemon *d, co
 	snprintf(opts, sizeof(opts), "%s%squarantine_size_mb=2", asan ? asan : "",
 		 asan && *asan ? ":" : "");
 	setenv("ASAN_OPTIONS", opts, 1);
-	if (ini)
+	if (pass_fd >= 0) {
+		/* The inherited socket is fd 3, as a service manager would pass it. */
+		if (pass_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(pass_fd, 3) < 0)
+			_exit(126);
+		execl(vuring, vuring, "--fd", "3", "--log-level", "debug", (char *)NULL);
+	} else if (ini)
 		execl(vuring, vuring, "--socket-path", d->sock, "--log-level", "debug",
 		      "--config", ini, (char *)NULL);
 	else
@@ -104,7 +111,8 @@ static int wait_started(const struct vuf_daemon *d)
 
 	do {
 		if (vuf_log_contains(d, 0, "listening for a vhost-user front-end") ||
-		    vuf_log_contains(d, 0, "dialing the front-end"))
+		    vuf_log_contains(d, 0, "dialing the front-end") ||
+		    vuf_log_contains(d, 0, "is a connected vhost-user socket"))
 			return 0;
 		if (!vuf_daemon_alive(d))
 			return -ECHILD;
@@ -123,6 +131,19 @@ static int wait_started(const struct vuf_daemon *d)
  * Return: 0 or a negative errno (vuf_error says why).
  */
 int vuf_daemon_start(struct vuf_daemon *d, const char *ini)
+{
+	return vuf_daemon_start_fd(d, ini, -1);
+}
+
+/**
+ * vuf_daemon_start_fd() - vuf_daemon_start(), optionally with an inherited socket
+ * @d: filled in
+ * @ini: as for vuf_daemon_start() (ignored with @pass_fd)
+ * @pass_fd: socket (listening or connected) to pass as --fd 3, or -1
+ *
+ * Return: 0 or a negative errno (vuf_error says why).
+ */
+int vuf_daemon_start_fd(struct vuf_daemon *d, const char *ini, int pass_fd)
 {
 	const char *vuring = getenv("VURING");
 	const char *tmp = getenv("TMPDIR");
@@ -149,11 +170,33 @@ int vuf_daemon_start(struct vuf_daemon *d, const char *ini)
 	if (d->pid < 0)
 		return fail(-errno, "fork: %s", strerror(errno));
 	if (d->pid == 0)
-		daemon_exec(d, ini ? ini_path : NULL);
+		daemon_exec(d, ini ? ini_path : NULL, pass_fd);
 	r = wait_started(d);
 	if (r < 0)
 		return fail(r, "the daemon did not come up (see %s)", d->log);
 	return 0;
+}
+
+/**
+ * vuf_daemon_wait() - wait for the daemon to exit on its own
+ * @d: daemon
+ * @timeout_ms: how long
+ *
+ * Return: its exit status, or -1 if it died of a signal or is still running.
+ */
+int vuf_daemon_wait(struct vuf_daemon *d, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	int status;
+
+	while (d->pid > 0 && now_ms() < deadline) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			d->pid = -1;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+		sleep_ms(VUF_POLL_MS);
+	}
+	return -1;
 }
 
 /**
@@ -325,6 +368,21 @@ static void vuf_init(struct vuf *f)
 	f->mem_fd = -1;
 	for (i = 0; i < VUF_MAX_RINGS; i++)
 		f->kick[i] = f->call[i] = -1;
+}
+
+/**
+ * vuf_adopt() - use an already connected socket (e.g. one end of a socketpair)
+ * @f: connection, initialised here
+ * @fd: the socket; @f owns it from now on
+ */
+void vuf_adopt(struct vuf *f, int fd)
+{
+	struct timeval tv = { VUF_TIMEOUT_MS / 1000, 0 };
+
+	vuf_init(f);
+	f->fd = fd;
+	setsockopt(f->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(f->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 /**

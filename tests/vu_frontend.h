@@ -66,6 +66,8 @@ extern char vuf_error[256];
 
 /* Daemon control. */
 int vuf_daemon_start(struct vuf_daemon *d, const char *ini);
+int vuf_daemon_start_fd(struct vuf_daemon *d, const char *ini, int pass_fd);
+int vuf_daemon_wait(struct vuf_daemon *d, int timeout_ms);
 int vuf_daemon_stop(struct vuf_daemon *d);
 bool vuf_daemon_alive(const struct vuf_daemon *d);
 int vuf_daemon_fd_count(const struct vuf_daemon *d);
@@ -77,6 +79,7 @@ void vuf_daemon_cleanup(struct vuf_daemon *d);
 
 /* Connection. */
 int vuf_connect(struct vuf *f, const char *path);
+void vuf_adopt(struct vuf *f, int fd);
 int vuf_listen(const char *path);
 int vuf_accept(struct vuf *f, int listen_fd, int timeout_ms);
 void vuf_close(struct vuf *f);
