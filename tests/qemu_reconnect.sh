@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# qemu_reconnect.sh - QEMU's own vhost-user front-end against vuring, without
+# booting a guest (-S): QEMU connects and negotiates when its netdev starts.
+#
+#   server mode: QEMU dials (reconnect=1). vuring restarts; QEMU reconnects
+#                and negotiates again. QEMU goes away and comes back; the same
+#                vuring serves it again.
+#   client mode: QEMU listens (server=on). QEMU restarts; vuring redials and
+#                negotiates again.
+# Every daemon must exit 0 on SIGTERM and log no error.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$top_srcdir/tests/tap.sh"
+
+QEMU=${QEMU:-qemu-system-x86_64}
+command -v "$QEMU" >/dev/null 2>&1 || skip_all "$QEMU not installed (apt-get install qemu-system-x86)"
+[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
+
+# How long one expected event may take (ASan builds, TCG start-up).
+WAIT_SECONDS=15
+# Upper bound on one QEMU's life in this test.
+QEMU_SECONDS=120
+QUEUES=2
+
+dir=$(mktemp -d)
+pids=
+cleanup() {
+	for p in $pids; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+sock=$dir/vhost.sock
+
+# wait_count FILE PATTERN N: wait until FILE has at least N lines matching.
+wait_count() {
+	for _ in $(seq $((WAIT_SECONDS * 10))); do
+		[ "$(grep -Ec "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_vuring LOG [client]: vuring with QUEUES pairs; sets VPID.
+start_vuring() {
+	{
+		if [ "${2:-}" = client ]; then
+			printf '[vhost-user]\nmode = client\nreconnect-ms = 100\nreconnect-max-ms = 1000\n'
+		fi
+		printf '[backend]\nqueue-pairs = %s\n' "$QUEUES"
+	} >"$dir/vuring.ini"
+	"$VURING" --config "$dir/vuring.ini" --socket-path "$sock" --log-level debug >"$1" 2>&1 &
+	VPID=$!
+	pids="$pids $VPID"
+}
+
+stop_vuring() {
+	kill -TERM "$VPID" 2>/dev/null
+	wait "$VPID"
+}
+
+# start_qemu LOG CHARDEV_OPTS: a paused machine with a vhost-user NIC; sets QPID.
+start_qemu() {
+	timeout -s KILL "$QEMU_SECONDS" "$QEMU" -M pc -accel tcg -nodefaults -nographic -S \
+		-monitor none -m 64M \
+		-object memory-backend-memfd,id=mem,size=64M,share=on -numa node,memdev=mem \
+		-chardev "socket,id=c0,path=$sock,$2" \
+		-netdev "vhost-user,id=n0,chardev=c0,queues=$QUEUES" \
+		-device virtio-net-pci,netdev=n0,mq=on,vectors=0,romfile= >"$1" 2>&1 &
+	QPID=$!
+	pids="$pids $QPID"
+}
+
+stop_qemu() {
+	kill -TERM "$QPID" 2>/dev/null
+	wait "$QPID" 2>/dev/null
+}
+
+# negotiated LOG N: the log shows N complete negotiations by QEMU: protocol
+# features, ownership, and a call fd for every ring of every queue pair.
+negotiated() {
+	wait_count "$1" '<- SET_PROTOCOL_FEATURES' "$2" &&
+		wait_count "$1" '<- SET_OWNER' "$2" &&
+		wait_count "$1" "ring $((2 * QUEUES - 1)) \(tx$((QUEUES - 1))\) call:" "$2"
+}
+
+clean_log() {
+	! grep -Eq 'error:|device broken|ERROR: AddressSanitizer|runtime error' "$1"
+}
+
+# ---------------------------------------------------------------- server mode
+start_vuring "$dir/v1.log"
+wait_count "$dir/v1.log" 'listening for a vhost-user front-end' 1
+ok $? "server: vuring listens"
+start_qemu "$dir/q1.log" "reconnect=1"
+negotiated "$dir/v1.log" 1
+ok $? "server: QEMU connects and negotiates (GET/SET_PROTOCOL_FEATURES, SET_OWNER, ring fds)"
+stop_vuring
+ok $? "server: vuring exits 0 on SIGTERM with QEMU connected"
+clean_log "$dir/v1.log"
+ok $? "server: no error logged"
+
+start_vuring "$dir/v2.log"
+negotiated "$dir/v2.log" 1
+ok $? "server: QEMU reconnects to the restarted vuring and negotiates again"
+kill -0 "$QPID" 2>/dev/null
+ok $? "server: QEMU survived the back-end restart"
+stop_qemu
+wait_count "$dir/v2.log" 'front-end connection closed' 1
+ok $? "server: QEMU's exit is noticed and torn down"
+start_qemu "$dir/q2.log" "reconnect=1"
+negotiated "$dir/v2.log" 2
+ok $? "server: the same vuring serves a new QEMU"
+stop_qemu
+stop_vuring
+ok $? "server: vuring exits 0"
+grep -q 'vhost-user: 2 front-ends served' "$dir/v2.log"
+ok $? "server: it counted two front-ends"
+clean_log "$dir/v2.log"
+ok $? "server: no error logged"
+
+# ---------------------------------------------------------------- client mode
+rm -f "$sock"
+start_qemu "$dir/q3.log" "server=on,wait=off"
+start_vuring "$dir/c.log" client
+negotiated "$dir/c.log" 1
+ok $? "client: vuring dials QEMU (server=on) and QEMU negotiates"
+stop_qemu
+wait_count "$dir/c.log" 'cannot connect to the front-end' 1
+ok $? "client: QEMU gone; vuring keeps redialing"
+start_qemu "$dir/q4.log" "server=on,wait=off"
+negotiated "$dir/c.log" 2
+ok $? "client: vuring finds the restarted QEMU and it negotiates again"
+kill -0 "$VPID" 2>/dev/null
+ok $? "client: vuring still running"
+stop_qemu
+stop_vuring
+ok $? "client: vuring exits 0"
+clean_log "$dir/c.log"
+ok $? "client: no error logged"
+done_testing
