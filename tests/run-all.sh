@@ -19,7 +19,7 @@ cd "$top"
 jobs=$(nproc)
 status=0
 
-step() { printf '\n=== %s\n' "$*"; }
+step() { printf '\n=== %s (at %ss)\n' "$*" "$SECONDS"; }
 
 step "installing dependencies"
 if [ "$(id -u)" = 0 ]; then
@@ -52,7 +52,12 @@ done
 
 step "fuzz smoke (clang, libFuzzer)"
 mkdir -p build-fuzz
-(cd build-fuzz && CC=clang ../configure --enable-fuzz && make -j"$jobs" fuzz-smoke) || status=1
+(cd build-fuzz && CC=clang ../configure --enable-fuzz >/dev/null &&
+	make -j"$jobs" fuzz-smoke) >build-fuzz.log 2>&1 || {
+	tail -n 80 build-fuzz.log
+	status=1
+}
+grep -E '^(#[0-9]+ *DONE|Done [0-9]+ runs|INFO: fuzz)' build-fuzz.log | tail -n 10
 
 step "distcheck"
 (cd build-clang && VURING_TEST_QUICK=1 make distcheck \
