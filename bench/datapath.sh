@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # datapath.sh - vuring against the reference back-end, side by side, in one run.
 #
-#   sudo bench/datapath.sh [-d SECONDS] [-o OUT.md] BUILDDIR
+#   sudo bench/datapath.sh [-d SECONDS] [-o OUT.md] [-p OUT.png] BUILDDIR
 #
 # Both back-ends are driven by the same front-end, DPDK's net_virtio_user in
 # testpmd, and both move frames to a TAP inside a network namespace:
@@ -21,11 +21,13 @@ set -u
 
 DUR=10
 OUT=
-while getopts d:o: opt; do
+PNG=
+while getopts d:o:p: opt; do
 	case $opt in
 	d) DUR=$OPTARG ;;
 	o) OUT=$OPTARG ;;
-	*) echo "usage: $0 [-d SECONDS] [-o OUT.md] BUILDDIR" >&2; exit 2 ;;
+	p) PNG=$OPTARG ;;
+	*) echo "usage: $0 [-d SECONDS] [-o OUT.md] [-p OUT.png] BUILDDIR" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -173,3 +175,24 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 		done
 	done
 } | tee "${OUT:-/dev/null}"
+
+# The chart: packets per second per case, both back-ends side by side.
+if [ -n "$PNG" ] && command -v gnuplot >/dev/null 2>&1; then
+	for d in tx rx; do
+		for size in 64 1500; do
+			echo "$d-${size}B ${PPS[dpdk-$d-$size]} ${PPS[vuring-$d-$size]}"
+		done
+	done >"$dir/chart.dat"
+	gnuplot <<GP
+set terminal pngcairo size 800,450 noenhanced
+set output "$PNG"
+set title "vuring vs DPDK vhost+net_tap (one back-end CPU, virtio-user front-end)"
+set ylabel "packets per second"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top right
+set grid ytics
+plot "$dir/chart.dat" using 2:xtic(1) title "DPDK vhost+net_tap", "" using 3 title "vuring"
+GP
+fi
