@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "net.h"
+#include "probes.h"
 
 static const char *const drop_names[NET_DROP_MAX] = {
 	[NET_DROP_BAD_HDR] = "bad-header",
@@ -45,12 +46,15 @@ static void net_queue_call(struct net_queue *q)
 {
 	static const uint64_t one = 1;
 
+	unsigned int covered = q->uncalled;
+
 	if (q->call_pending && q->coalesce_ev)
 		evtimer_del(q->coalesce_ev);
 	q->call_pending = false;
 	q->uncalled = 0;
 	if (*q->call_fd < 0)
 		return;
+	VURING_PROBE(call, q->index, covered);
 	if (write(*q->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("queue %u: call eventfd: %s", q->index, strerror(errno));
 	q->stats.calls++;
@@ -82,6 +86,7 @@ void net_queue_notify(struct net_queue *q)
 		return;
 	}
 	if (n > 0) {
+		VURING_PROBE(used_publish, q->index, n);
 		q->stats.batches++;
 		q->stats.batched += (uint64_t)n;
 		q->uncalled += (unsigned int)n;
@@ -117,14 +122,42 @@ void net_queue_schedule(struct net_queue *q)
 /**
  * net_queue_broken() - the guest broke the ring: stop serving it
  *
- * The virtq already logged why and refuses every further operation; the
- * queue stops scheduling itself, and the front-end's reset or disconnect
- * tears it down.
+ * The virtq already logged why and refuses every further operation. The
+ * queue stops scheduling itself and the owner is told, once: it breaks the
+ * whole device and drops the front-end (later, from the event loop, so
+ * nothing is torn down under the caller's feet).
  */
 void net_queue_broken(struct net_queue *q)
 {
+	struct net_dev *dev = q->dev;
+
 	if (q->work_ev)
 		event_del(q->work_ev);
+	if (dev->on_broken && q->vq)
+		dev->on_broken(q->index, virtq_broken(q->vq) ? virtq_broken(q->vq) : "?",
+			       dev->on_broken_arg);
+}
+
+void net_dev_set_broken_cb(struct net_dev *dev, net_broken_fn *fn, void *arg)
+{
+	dev->on_broken = fn;
+	dev->on_broken_arg = arg;
+}
+
+/**
+ * net_queue_io_done() - count one completion of the queue's io_uring I/O
+ * @q: queue
+ * @res: the completion's result
+ *
+ * "Later" (EAGAIN, ENOBUFS) and cancellations are part of normal operation;
+ * any other negative result counts as an error. (The frame engines fire the
+ * "completion" probe themselves: polls are not frames.)
+ */
+void net_queue_io_done(struct net_queue *q, int res)
+{
+	q->stats.uring_cqes++;
+	if (res < 0 && res != -EAGAIN && res != -ENOBUFS && res != -ECANCELED)
+		q->stats.uring_errors++;
 }
 
 static void net_queue_run(struct net_queue *q)

@@ -44,6 +44,9 @@ struct net_stats {
 	uint64_t batches;	/* used-ring flushes that published something */
 	uint64_t batched;	/* chains published by those flushes */
 	uint64_t retries;	/* TX: back-end said "later" (EAGAIN/ENOBUFS) */
+	uint64_t uring_ops;	/* I/O requests posted: writes, reads, polls */
+	uint64_t uring_cqes;	/* their completions */
+	uint64_t uring_errors;	/* completions failing other than "later"/cancel */
 	uint64_t drops[NET_DROP_MAX];
 };
 
@@ -102,6 +105,10 @@ void net_dev_stop_all(struct net_dev *dev);
 const struct net_queue *net_dev_queue(const struct net_dev *dev, unsigned int index);
 struct uring *net_dev_uring(struct net_dev *dev);
 
+/* Told once when the guest breaks a ring (reason from the virtq). */
+typedef void net_broken_fn(unsigned int index, const char *reason, void *arg);
+void net_dev_set_broken_cb(struct net_dev *dev, net_broken_fn *fn, void *arg);
+
 /* Shared by net.c, net_tx.c and net_rx.c. */
 struct net_dev {
 	struct event_base *base;
@@ -112,11 +119,14 @@ struct net_dev {
 	unsigned int vnet_hdr_len;	/* 10 or 12 */
 	unsigned int nqueues;		/* 2 * queue pairs */
 	struct net_queue *queues;
+	net_broken_fn *on_broken;
+	void *on_broken_arg;
 };
 
 void net_queue_notify(struct net_queue *q);
 void net_queue_schedule(struct net_queue *q);
 void net_queue_broken(struct net_queue *q);
+void net_queue_io_done(struct net_queue *q, int res);
 
 int net_tx_init(struct net_queue *q);
 void net_tx_free(struct net_queue *q);

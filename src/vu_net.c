@@ -52,6 +52,13 @@ static void vu_net_features_changed(struct vu_dev *vd, void *arg)
 			 (unsigned long long)vd->features, strerror(-r));
 }
 
+/* The guest broke a ring: the whole device is broken (issue: one log line,
+ * connection closed, daemon waits for the next front-end). */
+static void vu_net_ring_broken(unsigned int idx, const char *reason, void *arg)
+{
+	vu_dev_fail(arg, "ring %u: %s", idx, reason);
+}
+
 static const struct vu_dev_ops vu_net_ops = {
 	.ring_start = vu_net_ring_start,
 	.ring_stop = vu_net_ring_stop,
@@ -76,4 +83,5 @@ void vu_net_attach(struct vu_dev *vd, struct net_dev *nd)
 			 (unsigned long long)(vd->features_offered & missing));
 	vd->features_offered &= ~missing;
 	vu_dev_set_ops(vd, &vu_net_ops, nd);
+	net_dev_set_broken_cb(nd, vu_net_ring_broken, vd);
 }
