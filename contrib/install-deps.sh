@@ -13,7 +13,8 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config perl \
 # clang for the second build and the fuzzers.
 TEST_PKGS="clang libclang-rt-14-dev python3 iproute2 procps psmisc kmod \
 	dpdk qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils \
-	iperf3 ethtool netsniff-ng tcpdump"
+	iperf3 ethtool netsniff-ng tcpdump \
+	systemd libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 
 pkgs=$BUILD_PKGS
 [ "${1:-}" = "--test" ] && pkgs="$pkgs $TEST_PKGS"
