@@ -28,6 +28,9 @@
 #   VM_QEMU_CPUS  CPU list to pin QEMU to (taskset -c), e.g. to keep it off a poller
 #   VM_MAX_SECS   hard cap on QEMU's lifetime (300)
 #   VM_KEEP       1: keep $VM_DIR (logs, sockets) after the test
+#   VM_NETDEV     a -netdev value (id=n0) replacing the vhost-user back-end, for
+#                 comparisons, e.g. tap,id=n0,ifname=qt0,script=no,downscript=no
+#   VM_QEMU_NETNS run QEMU inside this network namespace (with VM_NETDEV=tap...)
 
 VM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -228,9 +231,13 @@ vm_start() {
 		-append "console=ttyS0 panic=-1 loglevel=4 edd=off vuring.ip=${VM_GUEST_IP:-10.0.0.2/24} vuring.cmd=1"
 		-chardev "file,id=con0,path=$VM_LOG" -serial chardev:con0
 		-chardev "pipe,id=cmd0,path=$VM_DIR/cmd" -serial chardev:cmd0
-		-chardev "$chardev"
-		-netdev "vhost-user,id=n0,chardev=c0,queues=$queues"
 		-device "virtio-net-pci,netdev=n0,mac=${VM_MAC:-52:54:00:12:34:56},mq=on,vectors=$vectors,romfile=")
+	if [ -n "${VM_NETDEV:-}" ]; then
+		# Another back-end for comparisons (bench/guest.sh): QEMU's own tap.
+		args+=(-netdev "$VM_NETDEV")
+	else
+		args+=(-chardev "$chardev" -netdev "vhost-user,id=n0,chardev=c0,queues=$queues")
+	fi
 	if [ "$accel" = kvm ]; then
 		args+=(-cpu host)
 	else
@@ -240,6 +247,7 @@ vm_start() {
 		args+=(-fw_cfg "name=opt/vuring/script,file=$script")
 	fi
 	[ -n "${VM_QEMU_CPUS:-}" ] && pin=(taskset -c "$VM_QEMU_CPUS")
+	[ -n "${VM_QEMU_NETNS:-}" ] && pin=(ip netns exec "$VM_QEMU_NETNS" "${pin[@]}")
 
 	# The command channel: QEMU opens both FIFOs read-write, so neither side blocks
 	# on open; the host keeps cmd.in open read-write for the same reason.
