@@ -8,6 +8,11 @@
 #   sd_exec_start UNIT INSTANCE    ExecStart= split into words, one per line,
 #                                  specifiers expanded, "-@:+!" prefixes gone
 #   sd_environment UNIT INSTANCE   the Environment= assignments, one per line
+#   sd_enter_mount_ns              re-run the test in a private mount namespace
+#   sd_private_dir PATH UID:GID MODE  a tmpfs on PATH there (RuntimeDirectory=)
+#   sd_cleanup                     undo sd_private_dir (call from the EXIT trap)
+#   sd_service_uid NAME            uid of user NAME, or an unused uid
+#   sd_wait_notify LOG REGEX SECS  wait for a notify_recv.py line
 #
 # Only the unit syntax our units use is understood: no quoting, no line
 # continuations; anything else makes these functions fail loudly.
@@ -89,4 +94,71 @@ sd_environment() {
 			sd_expand "$word" "$2" || exit 1
 		done
 	done
+}
+
+# sd_enter_mount_ns: re-execute the calling test script in a private mount
+# namespace (once), so that it can mount scratch file systems over the unit's
+# fixed paths (/etc/vuring, /run/vuring) without the host seeing them.
+sd_enter_mount_ns() {
+	[ -n "${SD_IN_MOUNT_NS:-}" ] && return 0
+	command -v unshare >/dev/null || skip_all "unshare not installed (util-linux)"
+	unshare --mount --propagation private true 2>/dev/null ||
+		skip_all "cannot create a mount namespace"
+	export SD_IN_MOUNT_NS=1
+	exec unshare --mount --propagation private "$BASH" "$0" "$@"
+}
+
+SD_MADE_DIRS=()
+SD_MOUNTS=()
+
+# sd_private_dir PATH OWNER MODE: a fresh tmpfs on PATH (in this mount
+# namespace only), as systemd's RuntimeDirectory= would give it. A missing
+# PATH is created, and removed again by sd_cleanup.
+sd_private_dir() {
+	if [ ! -d "$1" ]; then
+		mkdir -p "$1" || return 1
+		SD_MADE_DIRS+=("$1")
+	fi
+	mount -t tmpfs -o "mode=$3,uid=${2%%:*},gid=${2##*:},size=16m" tmpfs "$1" || return 1
+	SD_MOUNTS+=("$1")
+}
+
+# sd_cleanup: unmount what sd_private_dir mounted, remove what it created.
+sd_cleanup() {
+	local d
+	for d in "${SD_MOUNTS[@]}"; do
+		umount -l "$d" 2>/dev/null
+	done
+	for d in "${SD_MADE_DIRS[@]}"; do
+		rmdir "$d" 2>/dev/null
+	done
+	SD_MOUNTS=()
+	SD_MADE_DIRS=()
+}
+
+# sd_service_uid NAME: the uid of user NAME if it exists, else a uid no user has.
+sd_service_uid() {
+	local uid
+	if uid=$(id -u "$1" 2>/dev/null); then
+		echo "$uid"
+		return 0
+	fi
+	for uid in $(seq 61000 61999); do
+		getent passwd "$uid" >/dev/null || getent group "$uid" >/dev/null || {
+			echo "$uid"
+			return 0
+		}
+	done
+	return 1
+}
+
+# sd_wait_notify LOG PATTERN TIMEOUT: wait until a line of the notify_recv.py
+# LOG matches the extended regex PATTERN ("PID KEY=VALUE"); print it.
+sd_wait_notify() {
+	local deadline=$((SECONDS + $3)) line
+	while [ "$SECONDS" -le "$deadline" ]; do
+		line=$(grep -E -m1 -- "$2" "$1" 2>/dev/null) && { echo "$line"; return 0; }
+		sleep 0.2
+	done
+	return 1
 }
