@@ -23,6 +23,7 @@
 #include "log.h"
 #include "net.h"
 #include "notify.h"
+#include "privilege.h"
 #include "vhost_user.h"
 #include "vu_dev.h"
 #include "vu_net.h"
@@ -453,6 +454,11 @@ static int daemon_run(struct daemon *d)
 	}
 	if (frontend_open(d) < 0) {
 		notify_status("error: cannot open the vhost-user socket");
+		goto out;
+	}
+	/* Everything privileged is open: give up what serving does not need. */
+	if (privilege_drop(&d->conf) < 0) {
+		notify_status("error: cannot drop privileges");
 		goto out;
 	}
 	notify_ready();
