@@ -25,6 +25,8 @@
 #define IFNAME_MAX (IFNAMSIZ - 1)
 /* Longest group name groupadd(8) creates. */
 #define GROUP_NAME_MAX 32
+/* Longest user name useradd(8) creates. */
+#define USER_NAME_MAX 32
 /* One loop thread serves every queue; far more pairs than CPUs only costs
  * memory (each pair pins two rings and their in-flight buffers). */
 #define QUEUE_PAIRS_MAX 64
@@ -66,9 +68,12 @@
 	{ .section = sec, .name = key, .type = CONF_STR, .flags = CONF_IFNAME, \
 	  .max = IFNAME_MAX, .offset = FIELD(fld, char *), .def = "", .help = text }
 
-/* Indexed by enum conf_socket_mode, enum conf_backend_type, enum log_level. */
+/* Indexed by enum conf_socket_mode, conf_backend_type, conf_seccomp, log_level. */
 static const char *const socket_modes[] = { "server", "client", NULL };
 static const char *const backend_types[] = { "tap", "xdp", NULL };
+static const char *const seccomp_modes[] = {
+	[CONF_SECCOMP_NO] = "no", [CONF_SECCOMP_YES] = "yes", [CONF_SECCOMP_LOG] = "log", NULL
+};
 static const char *const log_levels[] = {
 	[VLOG_ERROR] = "error", [VLOG_WARN] = "warn",
 	[VLOG_INFO] = "info", [VLOG_DEBUG] = "debug", NULL
@@ -145,6 +150,17 @@ const struct conf_key conf_keys[] = {
 
 	STRING("control", "path", SOCKET_PATH_MAX, control_path,
 	       "unix socket for statistics and control (vuringctl); empty = none"),
+
+	/* Empty: a default user would have to exist on every system. */
+	STRING("security", "user", USER_NAME_MAX, run_user,
+	       "once the TAP and the socket are open, run as this user; empty = stay"),
+	STRING("security", "group", GROUP_NAME_MAX, run_group,
+	       "with user: run as this group; empty = the user's primary group"),
+	/* On: vuring's syscalls are few and known (src/seccomp_filter.c). */
+	ENUMERATED("security", "seccomp", seccomp_modes, seccomp, "yes",
+		   "syscall filter: yes kills vuring on any other syscall, log only logs it"),
+	BOOLEAN("security", "uring-restrict", uring_restrict, "yes",
+		"limit the io_uring to vuring's operations on registered files"),
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);
@@ -304,6 +320,9 @@ static int check_cross_keys(const struct conf *conf)
 	RULE(conf->batch_size > conf->uring_entries,
 	     "[datapath] batch-size = %u exceeds uring-entries = %u: a batch must fit the ring",
 	     conf->batch_size, conf->uring_entries);
+	RULE(conf->run_group && !conf->run_user,
+	     "[security] group = %s needs user: vuring changes group only with its user",
+	     conf->run_group);
 	RULE(conf->budget < conf->batch_size,
 	     "[datapath] budget = %u is below batch-size = %u: no batch could ever fill",
 	     conf->budget, conf->batch_size);

@@ -21,6 +21,12 @@ enum conf_backend_type {
 	CONF_BACKEND_XDP,
 };
 
+enum conf_seccomp {
+	CONF_SECCOMP_NO,	/* no syscall filter */
+	CONF_SECCOMP_YES,	/* a syscall outside the list kills vuring */
+	CONF_SECCOMP_LOG,	/* ... is only logged by the kernel (debugging) */
+};
+
 struct conf {
 	/* [vhost-user] */
 	char *socket_path;
@@ -57,6 +63,12 @@ struct conf {
 
 	/* [control] */
 	char *control_path;		/* stats/control socket, NULL = none */
+
+	/* [security] */
+	char *run_user;			/* user to switch to after setup, or NULL */
+	char *run_group;		/* its group; NULL = the user's primary group */
+	enum conf_seccomp seccomp;
+	bool uring_restrict;		/* IORING_REGISTER_RESTRICTIONS on the ring */
 
 	/* Not a key: the file these settings came from, for messages. */
 	char *source;

@@ -396,7 +396,8 @@ int net_dev_new(struct event_base *base, const struct conf *conf, struct net_dev
 	dev->queues = calloc(dev->nqueues, sizeof(*dev->queues));
 	if (!dev->queues)
 		goto err;
-	r = uring_new(base, conf->uring_entries, &dev->uring);
+	r = uring_new_flags(base, conf->uring_entries,
+			    conf->uring_restrict ? 0 : URING_UNRESTRICTED, &dev->uring);
 	if (r < 0)
 		goto err;
 	r = backend_open(conf, dev->uring, &dev->be);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -71,6 +72,10 @@ static const unsigned int uring_setup_flags[] = {
 	IORING_SETUP_CLAMP,
 };
 
+/*
+ * Every operation vuring submits: the kernel must know them all, and a
+ * restricted ring (uring_new) accepts nothing else.
+ */
 static const struct {
 	int opcode;
 	const char *name;
@@ -81,6 +86,15 @@ static const struct {
 	{ IORING_OP_WRITEV, "WRITEV" },
 	{ IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL" },
 	{ IORING_OP_POLL_ADD, "POLL_ADD" },
+};
+
+/*
+ * io_uring_register() operations a restricted ring still accepts once it is
+ * enabled: back-end queues come and go in the fixed-file table. Everything
+ * else (the table itself, the eventfd, the probe) is set up before.
+ */
+static const int uring_allowed_register_ops[] = {
+	IORING_REGISTER_FILES_UPDATE,
 };
 
 /**
@@ -448,6 +462,9 @@ static int cancel_pass(struct uring *u, struct uring_group *g)
 		}
 		io_uring_prep_cancel64(sqe, (uintptr_t)op, 0);
 		io_uring_sqe_set_data64(sqe, 0);
+		/* A restricted ring requires the flag on every SQE; a cancel by
+		 * user_data ignores it. */
+		sqe->flags |= IOSQE_FIXED_FILE;
 	}
 	r = submit_raw(u);
 	return r < 0 ? r : 0;
@@ -571,9 +588,14 @@ int uring_file_remove(struct uring *u, int slot)
 
 /**
  * ring_init() - set up the ring, explaining the common failures
+ * @u: the ring
+ * @entries: SQ size
+ * @extra: setup flags on top of the best ones the kernel takes
+ *         (IORING_SETUP_R_DISABLED for a ring to restrict)
+ *
  * Return: 0 or a negative errno, logged.
  */
-static int ring_init(struct uring *u, unsigned int entries)
+static int ring_init(struct uring *u, unsigned int entries, unsigned int extra)
 {
 	struct io_uring_params p;
 	size_t i;
@@ -581,7 +603,7 @@ static int ring_init(struct uring *u, unsigned int entries)
 
 	for (i = 0; i < sizeof(uring_setup_flags) / sizeof(uring_setup_flags[0]); i++) {
 		memset(&p, 0, sizeof(p));
-		p.flags = uring_setup_flags[i];
+		p.flags = uring_setup_flags[i] | extra;
 		r = io_uring_queue_init_params(entries, &u->ring, &p);
 		if (r != -EINVAL)
 			break;
@@ -659,16 +681,103 @@ static int ring_attach(struct uring *u, struct event_base *base)
 }
 
 /**
- * uring_new() - create the io_uring and hook it into the loop
+ * ring_register() - io_uring_register(2) on the ring, by hand
+ *
+ * liburing 2.3 (Debian 12) declares io_uring_register_restrictions() and
+ * io_uring_enable_rings() but its shared library does not export them
+ * (fixed in 2.4), so those two go through the raw syscall.
+ *
+ * Return: 0 or a negative errno.
+ */
+static int ring_register(struct uring *u, unsigned int opcode, const void *arg,
+			 unsigned int nr_args)
+{
+	long r = syscall(__NR_io_uring_register, u->ring.ring_fd, opcode, arg, nr_args);
+
+	return r < 0 ? -errno : 0;
+}
+
+/**
+ * ring_restrict() - limit the ring to vuring's own use, then enable it
+ *
+ * io_uring requests are not syscalls, so the seccomp filter never sees them:
+ * without restrictions a ring could open files, connect sockets or send
+ * messages on vuring's behalf. Once enabled, the ring accepts only the
+ * operations in uring_needed_ops[], only on fixed files (IOSQE_FIXED_FILE
+ * on every SQE, no other SQE flag), and only the register operations in
+ * uring_allowed_register_ops[]. Anything else fails with -EACCES. The ring
+ * was created disabled (IORING_SETUP_R_DISABLED), so the restrictions hold
+ * from its first request on.
+ *
+ * Return: 0 or a negative errno, logged.
+ */
+static int ring_restrict(struct uring *u)
+{
+	enum {
+		NOPS = sizeof(uring_needed_ops) / sizeof(uring_needed_ops[0]),
+		NREG = sizeof(uring_allowed_register_ops) / sizeof(uring_allowed_register_ops[0]),
+	};
+	struct io_uring_restriction res[NOPS + NREG + 2];
+	unsigned int n = 0;
+	size_t i;
+	int r;
+
+	memset(res, 0, sizeof(res));
+	for (i = 0; i < NOPS; i++) {
+		res[n].opcode = IORING_RESTRICTION_SQE_OP;
+		res[n++].sqe_op = (uint8_t)uring_needed_ops[i].opcode;
+	}
+	for (i = 0; i < NREG; i++) {
+		res[n].opcode = IORING_RESTRICTION_REGISTER_OP;
+		res[n++].register_op = (uint8_t)uring_allowed_register_ops[i];
+	}
+	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
+	res[n++].sqe_flags = IOSQE_FIXED_FILE;
+	/* SQE_FLAGS_ALLOWED: none beyond the required one. */
+	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+	res[n++].sqe_flags = 0;
+	r = ring_register(u, IORING_REGISTER_RESTRICTIONS, res, n);
+	if (r < 0) {
+		log_error("io_uring: cannot register restrictions: %s (set [security] uring-restrict = no to run without)",
+			  strerror(-r));
+		return r;
+	}
+	r = ring_register(u, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	if (r < 0)
+		log_error("io_uring: cannot enable the restricted ring: %s", strerror(-r));
+	return r;
+}
+
+/**
+ * uring_new() - create a restricted io_uring and hook it into the loop
  * @base: the libevent loop; NULL for callers that only use uring_submit()
  *        and uring_reap() (benchmarks)
  * @entries: SQ size (conf->uring_entries); the kernel clamps it
  * @ret: the new ring
  *
+ * Same as uring_new_flags() with no flags: restricted (see ring_restrict()).
+ *
  * Return: 0, or a negative errno after a message saying why.
  */
 int uring_new(struct event_base *base, unsigned int entries, struct uring **ret)
 {
+	return uring_new_flags(base, entries, 0, ret);
+}
+
+/**
+ * uring_new_flags() - create the io_uring and hook it into the loop
+ * @base: as for uring_new()
+ * @entries: as for uring_new()
+ * @flags: URING_UNRESTRICTED to skip IORING_REGISTER_RESTRICTIONS
+ *         ([security] uring-restrict = no)
+ * @ret: the new ring
+ *
+ * Return: 0, or a negative errno after a message saying why.
+ */
+int uring_new_flags(struct event_base *base, unsigned int entries, unsigned int flags,
+		    struct uring **ret)
+{
+	bool restrict_ops = !(flags & URING_UNRESTRICTED);
 	struct uring *u = calloc(1, sizeof(*u));
 	int r, i;
 
@@ -677,7 +786,7 @@ int uring_new(struct event_base *base, unsigned int entries, struct uring **ret)
 	u->efd = -1;
 	for (i = 0; i < URING_MAX_FILES; i++)
 		u->files[i] = -1;
-	r = ring_init(u, entries);
+	r = ring_init(u, entries, restrict_ops ? IORING_SETUP_R_DISABLED : 0);
 	if (r < 0) {
 		free(u);
 		return r;
@@ -685,6 +794,8 @@ int uring_new(struct event_base *base, unsigned int entries, struct uring **ret)
 	r = ring_probe(u);
 	if (r == 0)
 		r = ring_attach(u, base);
+	if (r == 0 && restrict_ops)
+		r = ring_restrict(u);
 	if (r < 0) {
 		uring_free(u);
 		return r;

@@ -15,6 +15,11 @@
  *    reads and TX writes).
  *  - Files are registered into a sparse fixed-file table; requests name the
  *    slot, never the fd.
+ *  - The ring is restricted (IORING_REGISTER_RESTRICTIONS) to the operations
+ *    uring.c prepares, on fixed files only: io_uring requests bypass the
+ *    seccomp filter, so the ring carries its own. uring_sqe_get() callers
+ *    must stay within that list (uring_needed_ops[] in uring.c) and set
+ *    IOSQE_FIXED_FILE.
  *  - Batching: uring_prep_*() only fill SQEs (submitting by themselves only
  *    when the SQ is full); uring_submit() enters the kernel once and then
  *    reaps what already completed. Completions that come later wake the loop
@@ -67,7 +72,12 @@ struct uring_op {
  */
 #define URING_MAX_FILES 256
 
+/* uring_new_flags(): no IORING_REGISTER_RESTRICTIONS (debugging only). */
+#define URING_UNRESTRICTED 0x1u
+
 int uring_new(struct event_base *base, unsigned int entries, struct uring **ret);
+int uring_new_flags(struct event_base *base, unsigned int entries, unsigned int flags,
+		    struct uring **ret);
 void uring_free(struct uring *u);
 
 int uring_file_add(struct uring *u, int fd);
