@@ -130,6 +130,7 @@ void guest_mem_init(struct guest_mem *mem)
 {
 	mem->nregions = 0;
 	memset(&mem->log, 0, sizeof(mem->log));
+	mem->log_kick_fd = -1;
 }
 
 /**
@@ -507,6 +508,35 @@ void guest_mem_log_clear(struct guest_mem *mem)
 }
 
 /**
+ * guest_mem_log_set_kick() - the eventfd to kick when the log changes
+ * @mem: the table
+ * @fd:  SET_LOG_FD's eventfd (non-blocking; the caller keeps ownership and
+ *	 calls this again with -1 before closing it), or -1
+ */
+void guest_mem_log_set_kick(struct guest_mem *mem, int fd)
+{
+	mem->log_kick_fd = fd;
+}
+
+/**
+ * log_kick() - tell the front-end that the log gained dirty pages
+ * @mem: the table
+ *
+ * The spec leaves the "when" open. We kick only when a bit turns from clean
+ * to dirty: the front-end learns of every new dirty page, and a page written
+ * over and over between two of its syncs costs one eventfd write, not one
+ * per packet. A full counter (EAGAIN) already means "look at the log".
+ */
+static void log_kick(const struct guest_mem *mem)
+{
+	uint64_t one = 1;
+
+	if (mem->log_kick_fd >= 0 && write(mem->log_kick_fd, &one, sizeof(one)) < 0 &&
+	    errno != EAGAIN)
+		log_debug("dirty log: kick fd: %s", strerror(errno));
+}
+
+/**
  * guest_mem_log_write() - mark the pages of [gpa, gpa+len) dirty
  * @mem: the table
  * @gpa: first byte written
@@ -519,6 +549,7 @@ void guest_mem_log_clear(struct guest_mem *mem)
 void guest_mem_log_write(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 {
 	uint64_t page, last;
+	bool fresh = false;
 
 	if (!mem->log.bits || len == 0)
 		return;
@@ -526,14 +557,18 @@ void guest_mem_log_write(const struct guest_mem *mem, uint64_t gpa, uint64_t len
 	last = range_wraps(gpa, len) ? UINT64_MAX / GUEST_MEM_LOG_PAGE
 				     : (gpa + len - 1) / GUEST_MEM_LOG_PAGE;
 	for (; page <= last && page / 8 < mem->log.size; page++) {
+		uint8_t bit = (uint8_t)(1u << (page % 8));
+
 		/*
 		 * Release: the data written to this page becomes visible to the
 		 * front-end no later than the dirty bit that tells it to copy
 		 * the page. Atomic because the front-end clears bits meanwhile.
 		 */
-		__atomic_fetch_or(&mem->log.bits[page / 8], (uint8_t)(1u << (page % 8)),
-				  __ATOMIC_RELEASE);
+		if (!(__atomic_fetch_or(&mem->log.bits[page / 8], bit, __ATOMIC_RELEASE) & bit))
+			fresh = true;
 	}
+	if (fresh)
+		log_kick(mem);
 }
 
 /**

@@ -46,6 +46,7 @@ struct guest_mem {
 	struct guest_region regions[GUEST_MEM_MAX_REGIONS];
 	unsigned int nregions;
 	struct guest_log log;
+	int log_kick_fd;	/* SET_LOG_FD eventfd (not owned), -1 for none */
 };
 
 /* A region description as the front-end sends it. */
@@ -77,6 +78,8 @@ int guest_mem_host_to_gpa(const struct guest_mem *mem, const void *host, uint64_
 /* Dirty log. Like guest_mem_add(), guest_mem_log_set() does not own @fd. */
 int guest_mem_log_set(struct guest_mem *mem, int fd, uint64_t size, uint64_t offset);
 void guest_mem_log_clear(struct guest_mem *mem);
+/* Kick @fd (an eventfd the caller owns, or -1) when a page newly turns dirty. */
+void guest_mem_log_set_kick(struct guest_mem *mem, int fd);
 void guest_mem_log_write(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 void guest_mem_log_host_write(const struct guest_mem *mem, const void *host, uint64_t len);
 

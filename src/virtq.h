@@ -48,7 +48,8 @@
 /* virtq_config.flags */
 #define VIRTQ_F_EVENT_IDX	(1u << 0)	/* VIRTIO_RING_F_EVENT_IDX negotiated */
 #define VIRTQ_F_INDIRECT	(1u << 1)	/* VIRTIO_RING_F_INDIRECT_DESC negotiated */
-#define VIRTQ_F_LOG		(1u << 2)	/* log used-ring and buffer writes (migration) */
+#define VIRTQ_F_LOG		(1u << 2)	/* log buffer writes (VHOST_F_LOG_ALL, migration) */
+#define VIRTQ_F_LOG_USED	(1u << 3)	/* log used-ring writes (VHOST_VRING_F_LOG) */
 
 /* Which way buffers of this queue go; checked on every chain. */
 enum virtq_dir {
@@ -70,7 +71,7 @@ enum virtq_layout {
  * @avail:	  host address of the driver area / avail ring (2-byte aligned)
  * @used:	  host address of the device area / used ring (4-byte aligned)
  * @used_gpa:	  guest-physical address of the used ring, for dirty logging
- *		  (SET_VRING_ADDR log_guest_addr); ignored without VIRTQ_F_LOG
+ *		  (SET_VRING_ADDR log_guest_addr); ignored without VIRTQ_F_LOG_USED
  * @last_avail_idx: where to start popping (SET_VRING_BASE)
  * @flags:	  VIRTQ_F_*
  * @dir:	  direction rule for every chain
@@ -165,8 +166,12 @@ struct virtq {
  */
 int virtq_init(struct virtq *vq, struct guest_mem *mem, const struct virtq_config *cfg);
 uint16_t virtq_stop(struct virtq *vq);
-/* Turn dirty logging of used-ring and buffer writes on/off (VHOST_F_LOG_ALL). */
-void virtq_set_log(struct virtq *vq, bool on, uint64_t used_gpa);
+/*
+ * Switch dirty logging at run time: @log_flags is any of VIRTQ_F_LOG (buffer
+ * writes, VHOST_F_LOG_ALL) and VIRTQ_F_LOG_USED (used-ring writes, the ring's
+ * VHOST_VRING_F_LOG); the other flags stay as they are.
+ */
+void virtq_set_log(struct virtq *vq, uint32_t log_flags, uint64_t used_gpa);
 
 /*
  * Popping: each returns the number of chains popped (0 when the ring is

@@ -84,7 +84,7 @@ static inline uint16_t *avail_event_ptr(const struct virtq *vq)
 /* Dirty-log a write we made into the used ring, at @off bytes from its start. */
 static inline void log_used(const struct virtq *vq, size_t off, size_t len)
 {
-	if (vq->flags & VIRTQ_F_LOG)
+	if (vq->flags & VIRTQ_F_LOG_USED)
 		guest_mem_log_write(vq->mem, vq->used_gpa + off, len);
 }
 
@@ -159,17 +159,19 @@ uint16_t virtq_stop(struct virtq *vq)
 
 /**
  * virtq_set_log() - switch dirty logging of our writes on or off
- * @vq:       the ring
- * @on:       log used-ring writes and buffer writes
- * @used_gpa: guest-physical address of the used ring (log_guest_addr)
+ * @vq:        the ring
+ * @log_flags: VIRTQ_F_LOG (buffer writes) and/or VIRTQ_F_LOG_USED (used ring)
+ * @used_gpa:  guest-physical address of the used ring (log_guest_addr)
+ *
+ * The spec keeps the two apart: buffer writes follow VHOST_F_LOG_ALL, used
+ * ring writes the ring's own VHOST_VRING_F_LOG flag.
  */
-void virtq_set_log(struct virtq *vq, bool on, uint64_t used_gpa)
+void virtq_set_log(struct virtq *vq, uint32_t log_flags, uint64_t used_gpa)
 {
+	const uint32_t mask = VIRTQ_F_LOG | VIRTQ_F_LOG_USED;
+
 	vq->used_gpa = used_gpa;
-	if (on)
-		vq->flags |= VIRTQ_F_LOG;
-	else
-		vq->flags &= ~VIRTQ_F_LOG;
+	vq->flags = (vq->flags & ~mask) | (log_flags & mask);
 }
 
 /**

@@ -230,9 +230,26 @@ static int ring_translate(struct vu_dev *dev, struct vu_ring *ring)
 	return 0;
 }
 
-static bool ring_logging(const struct vu_dev *dev)
+/**
+ * ring_log_flags() - what of this ring's writes go into the dirty log
+ * @dev: device
+ * @ring: ring
+ *
+ * The spec's two switches: VHOST_F_LOG_ALL (SET_FEATURES) for everything
+ * written into buffers, the ring's VHOST_VRING_F_LOG (SET_VRING_ADDR) for
+ * its used ring. QEMU flips both together, one message after the other.
+ *
+ * Return: VIRTQ_F_LOG and/or VIRTQ_F_LOG_USED.
+ */
+static uint32_t ring_log_flags(const struct vu_dev *dev, const struct vu_ring *ring)
 {
-	return vu_dev_has_feature(dev, VHOST_F_LOG_ALL);
+	uint32_t f = 0;
+
+	if (vu_dev_has_feature(dev, VHOST_F_LOG_ALL))
+		f |= VIRTQ_F_LOG;
+	if (ring->addr.flags & (1u << VHOST_VRING_F_LOG))
+		f |= VIRTQ_F_LOG_USED;
+	return f;
 }
 
 /**
@@ -274,8 +291,7 @@ static int ring_try_start(struct vu_dev *dev, struct vu_ring *ring)
 		cfg.flags |= VIRTQ_F_EVENT_IDX;
 	if (vu_dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC))
 		cfg.flags |= VIRTQ_F_INDIRECT;
-	if (ring_logging(dev))
-		cfg.flags |= VIRTQ_F_LOG;
+	cfg.flags |= ring_log_flags(dev, ring);
 	r = virtq_init(&ring->vq, &dev->mem, &cfg);
 	if (r < 0)
 		return vu_dev_fail(dev, "ring %u: cannot start: %s", idx, strerror(-r));
@@ -422,6 +438,7 @@ void vu_dev_reset(struct vu_dev *dev)
 		dev->ops->mem_changed(dev, dev->ops_arg);
 	guest_mem_clear(&dev->mem);
 	guest_mem_log_clear(&dev->mem);
+	guest_mem_log_set_kick(&dev->mem, -1);
 	close_fd(&dev->log_call_fd);
 	dev->features = 0;
 	dev->protocol_features = 0;
@@ -493,7 +510,8 @@ int vu_dev_set_features(struct vu_dev *dev, uint64_t features)
 		if (!vu_has_feature(features, VHOST_USER_F_PROTOCOL_FEATURES))
 			ring_set_enabled(dev, ring, true);
 		if (ring->started)
-			virtq_set_log(&ring->vq, ring_logging(dev), ring->addr.log_guest_addr);
+			virtq_set_log(&ring->vq, ring_log_flags(dev, ring),
+				      ring->addr.log_guest_addr);
 	}
 	if (changed && dev->ops && dev->ops->features_changed)
 		dev->ops->features_changed(dev, dev->ops_arg);
@@ -776,6 +794,8 @@ static int take_eventfd(struct vu_dev *dev, int fd, const char *what)
  * @dev: device
  * @fd: taken in every case
  *
+ * Kicked whenever a page of the log turns dirty (see guest_mem.c).
+ *
  * Return: 0 or -EPROTO.
  */
 int vu_dev_set_log_fd(struct vu_dev *dev, int fd)
@@ -784,8 +804,10 @@ int vu_dev_set_log_fd(struct vu_dev *dev, int fd)
 
 	if (r < 0)
 		return r;
+	guest_mem_log_set_kick(&dev->mem, -1);
 	close_fd(&dev->log_call_fd);
 	dev->log_call_fd = fd;
+	guest_mem_log_set_kick(&dev->mem, fd);
 	return 0;
 }
 
@@ -849,7 +871,7 @@ int vu_dev_set_vring_addr(struct vu_dev *dev, const struct vhost_vring_addr *add
 			return vu_dev_fail(dev, "SET_VRING_ADDR: ring %u moved while running",
 					   addr->index);
 		ring->addr = *addr;
-		virtq_set_log(&ring->vq, ring_logging(dev), addr->log_guest_addr);
+		virtq_set_log(&ring->vq, ring_log_flags(dev, ring), addr->log_guest_addr);
 		ring_log_state(dev, ring, "logging changed");
 		return 0;
 	}

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "net.h"
+#include "net_announce.h"
 #include "vu_dev.h"
 #include "vu_net.h"
 
@@ -59,12 +60,20 @@ static void vu_net_ring_broken(unsigned int idx, const char *reason, void *arg)
 	vu_dev_fail(arg, "ring %u: %s", idx, reason);
 }
 
+/* SEND_RARP: announce the guest's MAC on the host side; QEMU repeats it. */
+static void vu_net_send_rarp(struct vu_dev *vd, const uint8_t mac[6], void *arg)
+{
+	if (net_announce_rarp(arg, mac) == 0)
+		vd->rarp_pending = false;
+}
+
 static const struct vu_dev_ops vu_net_ops = {
 	.ring_start = vu_net_ring_start,
 	.ring_stop = vu_net_ring_stop,
 	.ring_kick = vu_net_ring_kick,
 	.ring_enable = vu_net_ring_enable,
 	.features_changed = vu_net_features_changed,
+	.send_rarp = vu_net_send_rarp,
 };
 
 /**

@@ -842,7 +842,7 @@ static void test_dirty_log(void)
 	ok(guest_mem_log_set(&g.mem, fd, log_size, 0) == 0, "dirty log mapped");
 	bits = mmap(NULL, log_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
-	virtq_set_log(&vq, true, r.used_gpa);
+	virtq_set_log(&vq, VIRTQ_F_LOG | VIRTQ_F_LOG_USED, r.used_gpa);
 	fake_add(&r, &b, 1);
 	fake_publish(&r);
 	virtq_pop(&vq, &el[0]);

@@ -329,7 +329,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.used_gpa = used_gpa;
 	cfg.last_avail_idx = h.last_avail;
 	cfg.flags = (h.flags & 1 ? VIRTQ_F_EVENT_IDX : 0) | (h.flags & 2 ? VIRTQ_F_INDIRECT : 0) |
-		    (h.flags & 4 ? VIRTQ_F_LOG : 0);
+		    (h.flags & 4 ? VIRTQ_F_LOG | VIRTQ_F_LOG_USED : 0);
 	cfg.dir = (enum virtq_dir)((h.flags >> 3) % 3);
 
 	memset(&s.vq, 0, sizeof(s.vq));
