@@ -59,6 +59,9 @@ enum vhost_user_request {
 	VHOST_USER_REM_MEM_REG = 38,
 	VHOST_USER_SET_STATUS = 39,
 	VHOST_USER_GET_STATUS = 40,
+	VHOST_USER_GET_SHARED_OBJECT = 41,
+	VHOST_USER_SET_DEVICE_STATE_FD = 42,
+	VHOST_USER_CHECK_DEVICE_STATE = 43,
 	VHOST_USER_REQUEST_MAX,		/* first number we have no name for */
 };
 
@@ -90,6 +93,9 @@ enum vhost_user_protocol_feature {
 	VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS = 14,
 	VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS = 15,
 	VHOST_USER_PROTOCOL_F_STATUS = 16,
+	VHOST_USER_PROTOCOL_F_XEN_MMAP = 17,
+	VHOST_USER_PROTOCOL_F_SHARED_OBJECT = 18,
+	VHOST_USER_PROTOCOL_F_DEVICE_STATE = 19,
 };
 
 /* SET_VRING_KICK/CALL/ERR u64: ring index in bits 0-7, bit 8 = no fd. */
@@ -140,6 +146,13 @@ struct vhost_user_log {
 	uint64_t mmap_offset;
 };
 
+/* SET_DEVICE_STATE_FD: which way the state goes, and when (spec:
+ * "Device state transfer parameters"). */
+struct vhost_user_device_state {
+	uint32_t direction;	/* 0 save (source), 1 load (destination) */
+	uint32_t phase;		/* 0 stopped: the only one */
+};
+
 /* GET_CONFIG / SET_CONFIG (we do not offer CONFIG; named for the decoder). */
 #define VHOST_USER_CONFIG_SPACE_MAX 256
 struct vhost_user_config {
@@ -164,6 +177,7 @@ union vhost_user_payload {
 	struct vhost_user_mem_reg mem_reg;
 	struct vhost_user_log log;
 	struct vhost_user_config config;
+	struct vhost_user_device_state device_state;
 	uint8_t bytes[VHOST_USER_PAYLOAD_MAX];
 };
 

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "device_state.h"
 #include "guest_mem.h"
 #include "log.h"
 #include "vhost_user.h"
@@ -134,6 +135,9 @@ static const char *const request_names[] = {
 	[VHOST_USER_REM_MEM_REG] = "REM_MEM_REG",
 	[VHOST_USER_SET_STATUS] = "SET_STATUS",
 	[VHOST_USER_GET_STATUS] = "GET_STATUS",
+	[VHOST_USER_GET_SHARED_OBJECT] = "GET_SHARED_OBJECT",
+	[VHOST_USER_SET_DEVICE_STATE_FD] = "SET_DEVICE_STATE_FD",
+	[VHOST_USER_CHECK_DEVICE_STATE] = "CHECK_DEVICE_STATE",
 };
 
 /**
@@ -347,6 +351,20 @@ static int h_get_status(struct vu_dev *dev, struct vu_msg *m)
 	return 0;
 }
 
+static int h_set_device_state_fd(struct vu_dev *dev, struct vu_msg *m)
+{
+	const struct vhost_user_device_state *s = &m->payload.device_state;
+
+	reply_u64(m, device_state_set_fd(dev, s->direction, s->phase, take_fd(m)));
+	return 0;
+}
+
+static int h_check_device_state(struct vu_dev *dev, struct vu_msg *m)
+{
+	reply_u64(m, device_state_check(dev));
+	return 0;
+}
+
 #define U64	sizeof(uint64_t), sizeof(uint64_t)
 #define STATE	sizeof(struct vhost_vring_state), sizeof(struct vhost_vring_state)
 #define NONE	0, 0
@@ -383,6 +401,8 @@ static const struct vu_handler handlers[VHOST_USER_REQUEST_MAX] = {
 				     sizeof(struct vhost_user_mem_reg), VU_FDS_STRAY_OK, false },
 	[VHOST_USER_SET_STATUS] = { h_set_status, U64, VU_FDS_NONE, false },
 	[VHOST_USER_GET_STATUS] = { h_get_status, NONE, VU_FDS_NONE, true },
+	[VHOST_USER_SET_DEVICE_STATE_FD] = { h_set_device_state_fd, U64, VU_FDS_ONE, true },
+	[VHOST_USER_CHECK_DEVICE_STATE] = { h_check_device_state, NONE, VU_FDS_NONE, true },
 };
 
 #undef U64

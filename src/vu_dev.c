@@ -23,6 +23,7 @@
 #include <linux/virtio_ring.h>
 
 #include "conf.h"
+#include "device_state.h"
 #include "log.h"
 #include "vu_dev.h"
 #include "vu_features.h"
@@ -439,6 +440,7 @@ void vu_dev_reset(struct vu_dev *dev)
 	guest_mem_clear(&dev->mem);
 	guest_mem_log_clear(&dev->mem);
 	guest_mem_log_set_kick(&dev->mem, -1);
+	device_state_reset(dev);
 	close_fd(&dev->log_call_fd);
 	dev->features = 0;
 	dev->protocol_features = 0;

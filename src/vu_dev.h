@@ -32,6 +32,7 @@
 #include "virtq.h"
 
 struct conf;
+struct device_state_xfer;
 struct vu_dev;
 
 /* conf->queue_pairs is at most 64; each pair is an RX and a TX ring. */
@@ -151,6 +152,8 @@ struct vu_dev {
 	bool rarp_pending;
 	bool broken;
 	struct vu_counters stats;
+
+	struct device_state_xfer *dstate;	/* DEVICE_STATE transfer (device_state.c) */
 
 	const struct vu_dev_ops *ops;
 	void *ops_arg;
