@@ -32,6 +32,7 @@
 #include "log.h"
 #include "net.h"
 #include "net_hdr.h"
+#include "probes.h"
 
 /* The largest frame a TAP hands over (a 64 KiB GSO super-frame) + header. */
 #define NET_RX_BUF_SIZE (65536 + sizeof(struct virtio_net_hdr_mrg_rxbuf))
@@ -82,6 +83,8 @@ static void rx_read_done(struct uring_op *op, int res, uint32_t flags)
 
 	(void)flags;
 	q->rx_reading--;
+	net_queue_io_done(q, res);
+	VURING_PROBE(completion, q->index, res);
 	if (res <= 0) {
 		if (res < 0 && res != -EAGAIN && res != -ECANCELED)
 			log_debug("%s: back-end read: %s", q->vq->name, strerror(-res));
@@ -116,8 +119,11 @@ static unsigned int rx_post_reads(struct net_queue *q)
 		q->rx_reading++;
 		n++;
 	}
-	if (n)
+	q->stats.uring_ops += n;
+	if (n) {
+		VURING_PROBE(batch_submit, q->index, n);
 		backend_flush(q->dev->be);
+	}
 	return n;
 }
 
@@ -130,6 +136,7 @@ static void rx_readable(struct uring_op *op, int res, uint32_t flags)
 
 	(void)flags;
 	q->polling = false;
+	net_queue_io_done(q, res);
 	if (res == -ECANCELED)
 		return;
 	rx_post_reads(q);
@@ -166,6 +173,7 @@ static int rx_to_guest(struct net_queue *q, const struct net_rx_buf *b)
 			return r;
 		}
 		n++;
+		VURING_PROBE(chain_pop, q->index, e->id);
 		take = e->in_len < b->len - off ? e->in_len : b->len - off;
 		if (!mrg && take < b->len)
 			goto too_big;
@@ -245,6 +253,7 @@ void net_rx_run(struct net_queue *q)
 	uring_op_init(&q->poll_op, &q->group, rx_readable);
 	if (backend_poll(q->dev->be, q->qp, &q->poll_op, POLLIN) == 0) {
 		q->polling = true;
+		q->stats.uring_ops++;
 		backend_flush(q->dev->be);
 	}
 }

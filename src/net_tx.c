@@ -20,6 +20,7 @@
 #include "log.h"
 #include "net.h"
 #include "net_hdr.h"
+#include "probes.h"
 
 /*
  * iovecs per TX chain: a Linux guest uses at most MAX_SKB_FRAGS (17) + 2
@@ -60,6 +61,8 @@ static void tx_complete(struct uring_op *op, int res, uint32_t flags)
 
 	(void)flags;
 	q->tx_inflight--;
+	net_queue_io_done(q, res);
+	VURING_PROBE(completion, q->index, res);
 	if (res == -EAGAIN || res == -ENOBUFS) {
 		q->stats.retries++;
 		s->next = NULL;
@@ -132,6 +135,7 @@ static int tx_send(struct net_queue *q, struct net_tx_slot *s)
 		return 0;
 	}
 	q->tx_inflight++;
+	q->stats.uring_ops++;
 	return 1;
 }
 
@@ -164,6 +168,7 @@ static void tx_writable(struct uring_op *op, int res, uint32_t flags)
 
 	(void)flags;
 	q->polling = false;
+	net_queue_io_done(q, res);
 	if (res == -ECANCELED)
 		return;
 	if (tx_resend(q))
@@ -190,6 +195,7 @@ static int tx_pop_and_send(struct net_queue *q, unsigned int *posted)
 			return r < 0 ? r : (int)n;
 		q->free_slots = s->next;
 		n++;
+		VURING_PROBE(chain_pop, q->index, s->elem.id);
 		*posted += (unsigned int)tx_send(q, s);
 	}
 	return (int)n;
@@ -218,6 +224,7 @@ void net_tx_run(struct net_queue *q)
 			uring_op_init(&q->poll_op, &q->group, tx_writable);
 			if (backend_poll(q->dev->be, q->qp, &q->poll_op, POLLOUT) == 0) {
 				q->polling = true;
+				q->stats.uring_ops++;
 				backend_flush(q->dev->be);
 			}
 		}
@@ -229,8 +236,10 @@ void net_tx_run(struct net_queue *q)
 		net_queue_broken(q);
 		return;
 	}
-	if (posted)
+	if (posted) {
+		VURING_PROBE(batch_submit, q->index, posted);
 		backend_flush(q->dev->be);
+	}
 	if (n > 0) {
 		net_queue_schedule(q);
 		return;

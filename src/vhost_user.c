@@ -24,6 +24,7 @@
 #include "device_state.h"
 #include "guest_mem.h"
 #include "log.h"
+#include "probes.h"
 #include "vhost_user.h"
 #include "vhost_user_proto.h"
 #include "vu_dev.h"
@@ -835,6 +836,8 @@ int vu_conn_new(struct event_base *base, int fd, struct vu_dev *dev,
 	dev->on_broken = conn_on_broken;
 	dev->on_broken_arg = c;
 	dev->stats.connections++;
+	dev->connected = true;
+	VURING_PROBE(connect, dev->stats.connections);
 	log_info("front-end connected");
 	*out = c;
 	return 0;
@@ -856,6 +859,8 @@ void vu_conn_free(struct vu_conn *conn)
 	conn->dev->on_broken = NULL;
 	conn->dev->on_broken_arg = NULL;
 	vu_dev_reset(conn->dev);
+	conn->dev->connected = false;
+	VURING_PROBE(disconnect, conn->messages);
 	/* Logged before the socket closes: the front-end's EOF means "all done". */
 	log_info("front-end connection closed after %llu messages",
 		 (unsigned long long)conn->messages);

@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "device_state.h"
 #include "log.h"
+#include "probes.h"
 #include "vu_dev.h"
 #include "vu_features.h"
 
@@ -114,6 +115,7 @@ int vu_dev_fail(struct vu_dev *dev, const char *fmt, ...)
 	}
 	dev->broken = true;
 	dev->stats.broken++;
+	VURING_PROBE(device_broken, reason);
 	log_error("device broken: %s; dropping the front-end", reason);
 	if (dev->on_broken)
 		dev->on_broken(dev->on_broken_arg);
@@ -379,6 +381,7 @@ static void ring_on_kick(evutil_socket_t fd, short what, void *arg)
 		log_debug("ring %u: kick fd %d: read: %s", idx, (int)fd, strerror(errno));
 	if (dev->broken)
 		return;
+	VURING_PROBE(kick, idx);
 	ring->kicks++;
 	if (!ring->kicked) {
 		ring->kicked = true;
@@ -503,6 +506,8 @@ int vu_dev_set_features(struct vu_dev *dev, uint64_t features)
 	if (features & ~dev->features_offered)
 		return vu_dev_fail(dev, "SET_FEATURES acks %#llx, which we never offered",
 				   (unsigned long long)(features & ~dev->features_offered));
+	if ((features ^ dev->features) & (1ull << VHOST_F_LOG_ALL))
+		log_info("dirty logging %s", vu_has_feature(features, VHOST_F_LOG_ALL) ? "on" : "off");
 	dev->features = features;
 	dev->features_set = true;
 	log_debug("features acked: %#llx", (unsigned long long)features);
@@ -762,7 +767,8 @@ int vu_dev_set_log_base(struct vu_dev *dev, const struct vhost_user_log *log, in
 		return vu_dev_fail(dev, "SET_LOG_BASE: log of %#llx bytes at offset %#llx refused: %s",
 				   (unsigned long long)log->mmap_size,
 				   (unsigned long long)log->mmap_offset, strerror(-r));
-	log_debug("dirty log: %#llx bytes mapped", (unsigned long long)log->mmap_size);
+	log_info("dirty log: %#llx bytes mapped (the front-end migrates)",
+		 (unsigned long long)log->mmap_size);
 	return 0;
 }
 

@@ -132,6 +132,7 @@ struct vu_counters {
  * @mtu:	NET_SET_MTU, 0 if none
  * @rarp_mac:	SEND_RARP's MAC, @rarp_pending until the datapath sends it
  * @broken:	the front-end broke a rule; the connection is being closed
+ * @connected:	a front-end connection drives the device (vhost_user.c)
  */
 struct vu_dev {
 	struct event_base *base;
@@ -151,6 +152,7 @@ struct vu_dev {
 	uint8_t rarp_mac[6];
 	bool rarp_pending;
 	bool broken;
+	bool connected;
 	struct vu_counters stats;
 
 	struct device_state_xfer *dstate;	/* DEVICE_STATE transfer (device_state.c) */
