@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "ctl.h"
 #include "dialer.h"
 #include "listener.h"
 #include "log.h"
@@ -49,6 +50,7 @@ struct daemon {
 	struct vu_conn *conn;		/* the front-end being served, or NULL */
 	struct net_dev *net;		/* the datapath; NULL without an interface */
 	struct event *sig_term, *sig_int, *sig_hup;
+	struct ctl *ctl;		/* control socket, or NULL */
 };
 
 enum {
@@ -456,6 +458,10 @@ static int daemon_run(struct daemon *d)
 		notify_status("error: cannot open the vhost-user socket");
 		goto out;
 	}
+	if (ctl_new(d->base, &(struct ctl_sources){ &d->conf, d->vdev, d->net }, &d->ctl) < 0) {
+		notify_status("error: cannot open the control socket");
+		goto out;
+	}
 	/* Everything privileged is open: give up what serving does not need. */
 	if (privilege_drop(&d->conf) < 0) {
 		notify_status("error: cannot drop privileges");
@@ -470,6 +476,7 @@ static int daemon_run(struct daemon *d)
 	}
 	ret = EXIT_SUCCESS;
 out:
+	ctl_free(d->ctl);
 	frontend_close(d);
 	if (d->sig_term)
 		event_free(d->sig_term);
