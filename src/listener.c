@@ -9,18 +9,16 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "conf.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
+#include "unix_listen.h"
 
 /* Pending connections the kernel may queue; we serve one at a time anyway. */
 #define LISTEN_BACKLOG 4
@@ -49,149 +47,21 @@ static void listener_on_readable(evutil_socket_t fd, short what, void *arg)
 }
 
 /**
- * listener_fill_addr() - build a sockaddr_un for @path
- * Return: 0, or -ENAMETOOLONG.
- */
-static int listener_fill_addr(struct sockaddr_un *sa, const char *path)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa->sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa->sun_path, path);
-	return 0;
-}
-
-/**
- * listener_clear_stale() - remove a socket file nobody listens on any more
- * @sa: its address
- *
- * A connect() that is refused means the previous owner died: the file is
- * stale and may go. A connect() that succeeds means a live process serves it,
- * and stealing its socket would cut a running VM off: refuse. Any other
- * answer (a full backlog says EAGAIN, a foreign file says EACCES) proves
- * nothing, so the file stays. The probe is non-blocking: a live owner with a
- * full backlog must not stall our start.
- *
- * Return: 0 when the path is free now, -EADDRINUSE when it is live, or
- * another negative errno.
- */
-static int listener_clear_stale(const struct sockaddr_un *sa)
-{
-	struct stat st;
-	int fd, r;
-
-	if (lstat(sa->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ? -errno : 0;
-	close(fd);
-	if (r == 0 || r == -EAGAIN)
-		return -EADDRINUSE;
-	if (r != -ECONNREFUSED)
-		return r;
-	if (unlink(sa->sun_path) < 0 && errno != ENOENT)
-		return -errno;
-	log_info("removed stale socket %s", sa->sun_path);
-	return 0;
-}
-
-/**
- * listener_apply_perms() - give the socket file the configured mode and group
- * Return: 0 or a negative errno (already logged).
- */
-static int listener_apply_perms(const struct conf *conf)
-{
-	struct group *g;
-	int r;
-
-	if (chmod(conf->socket_path, conf->socket_perm) < 0) {
-		r = -errno;
-		log_error("%s: cannot set socket-mode %04o: %s", conf->socket_path,
-			  conf->socket_perm, strerror(-r));
-		return r;
-	}
-	if (!conf->socket_group)
-		return 0;
-	errno = 0;
-	g = getgrnam(conf->socket_group);
-	if (!g) {
-		r = errno ? -errno : -ENOENT;
-		log_error("%s: socket-group %s: %s", conf->socket_path, conf->socket_group,
-			  errno ? strerror(errno) : "no such group");
-		return r;
-	}
-	if (chown(conf->socket_path, (uid_t)-1, g->gr_gid) < 0) {
-		r = -errno;
-		log_error("%s: cannot give the socket to group %s: %s", conf->socket_path,
-			  conf->socket_group, strerror(-r));
-		return r;
-	}
-	return 0;
-}
-
-/**
  * listener_bind() - create, bind and listen on conf->socket_path
- * @conf: settings
+ * @conf: settings (path, socket-mode, socket-group)
  * @fdp: the listening socket on success
  *
  * Return: 0 or a negative errno (already logged).
  */
 static int listener_bind(const struct conf *conf, int *fdp)
 {
-	struct sockaddr_un sa;
-	int fd, r;
+	const struct unix_listen_opts opts = {
+		.mode = conf->socket_perm,
+		.group = conf->socket_group,
+		.backlog = LISTEN_BACKLOG,
+	};
 
-	r = listener_fill_addr(&sa, conf->socket_path);
-	if (r < 0) {
-		log_error("socket path too long: %s", conf->socket_path);
-		return r;
-	}
-	r = listener_clear_stale(&sa);
-	if (r == -EADDRINUSE) {
-		log_error("%s: a live process is listening there; not taking it over",
-			  conf->socket_path);
-		return r;
-	}
-	if (r == -EEXIST) {
-		log_error("%s: exists and is not a socket; not replacing it", conf->socket_path);
-		return r;
-	}
-	if (r < 0) {
-		log_error("%s: cannot reuse path: %s", conf->socket_path, strerror(-r));
-		return r;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		r = -errno;
-		log_error("socket: %s", strerror(-r));
-		return r;
-	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
-		log_error("bind %s: %s", conf->socket_path, strerror(-r));
-		goto err_close;
-	}
-	r = listener_apply_perms(conf);
-	if (r < 0)
-		goto err_unlink;
-	if (listen(fd, LISTEN_BACKLOG) < 0) {
-		r = -errno;
-		log_error("listen %s: %s", conf->socket_path, strerror(-r));
-		goto err_unlink;
-	}
-	*fdp = fd;
-	return 0;
-
-err_unlink:
-	unlink(conf->socket_path);
-err_close:
-	close(fd);
-	return r;
+	return unix_listen(conf->socket_path, &opts, fdp);
 }
 
 /**
