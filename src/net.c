@@ -45,7 +45,6 @@ const char *net_drop_name(enum net_drop d)
 static void net_queue_call(struct net_queue *q)
 {
 	static const uint64_t one = 1;
-
 	unsigned int covered = q->uncalled;
 
 	if (q->call_pending && q->coalesce_ev)
