@@ -9,6 +9,9 @@
 # then spreads flows over 4 queues (ethtool -L) and vuring's per-queue
 # counters must show more than one queue pair carrying traffic.
 # Placement on a 2-CPU machine: QEMU on CPU 0, vuring on CPU 1.
+# vuring runs hardened, as a deployment should: as user nobody (the TAP is
+# nobody's), no capabilities, the seccomp filter, a restricted io_uring;
+# /proc/PID/status must show it.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/tap.sh"
@@ -34,7 +37,9 @@ SOCK="$VM_DIR/vhost.sock"
 export VM_GUEST_IP="$GUEST_IP/24" VM_QEMU_CPUS=0
 
 vm_netns_create || skip_all "cannot create a network namespace"
-vm_netns_tap "$VM_NS" "$TAP" "$HOST_IP/24" || skip_all "cannot create a TAP device"
+RUN_AS=nobody
+getent passwd "$RUN_AS" >/dev/null || skip_all "no user $RUN_AS to run vuring as"
+vm_netns_tap "$VM_NS" "$TAP" "$HOST_IP/24" "$RUN_AS" || skip_all "cannot create a TAP device"
 
 cat > "$VM_DIR/vuring.ini" <<INI
 [vhost-user]
@@ -45,6 +50,10 @@ create = no
 queue-pairs = $QUEUES
 [control]
 path = $VM_DIR/ctl.sock
+[security]
+user = $RUN_AS
+seccomp = yes
+uring-restrict = yes
 INI
 
 # A plain command (not the vm_ns function) so that the PID is vuring's own.
@@ -53,6 +62,22 @@ VURING_PID=$VM_BG_PID
 VURING_LOG=$VM_BG_LOG
 vm_wait_socket "$SOCK" 10
 ok $? "vuring listens on the vhost-user socket"
+
+# status_is KEY VALUE: a /proc/PID/status line of vuring's, tabs squeezed
+status_is() {
+	local got
+	got=$(awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$VURING_PID/status")
+	[ "$got" = "$2" ] || { diag "$1: '$got', want '$2'"; return 1; }
+}
+uid=$(id -u "$RUN_AS")
+# The drop follows the socket's creation closely; give it a moment.
+for _ in $(seq 50); do
+	grep -q '^Seccomp:[[:space:]]*2$' "/proc/$VURING_PID/status" && break
+	sleep 0.1
+done
+status_is Uid "$uid $uid $uid $uid" && status_is CapEff 0000000000000000 &&
+	status_is CapPrm 0000000000000000 && status_is NoNewPrivs 1 && status_is Seccomp 2
+ok $? "vuring runs as $RUN_AS without capabilities, NoNewPrivs 1, Seccomp 2"
 
 start=$SECONDS
 vm_start "$SOCK" "$QUEUES"
