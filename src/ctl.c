@@ -157,10 +157,14 @@ static void do_set_log_level(struct ctl *c, struct json *j, const char *name)
 		answer_error(j, "unknown log level '%s': expected error, warn, info or debug", name);
 		return;
 	}
+	/* Said under whichever of the two levels shows info lines. */
+	if (level < VLOG_INFO)
+		log_info("control: log level %s -> %s", log_level_name(old), name);
 	log_set_level((enum log_level)level);
 	c->src.conf->log_level = level;
-	log_info("control: log level %s -> %s", log_level_name(old),
-		 log_level_name((enum log_level)level));
+	if (level >= VLOG_INFO)
+		log_info("control: log level %s -> %s", log_level_name(old),
+			 log_level_name((enum log_level)level));
 	json_obj_begin(j);
 	json_kv_bool(j, "ok", true);
 	json_kv_str(j, "log_level", log_level_name((enum log_level)level));
