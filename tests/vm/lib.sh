@@ -31,6 +31,10 @@
 #   VM_NETDEV     a -netdev value (id=n0) replacing the vhost-user back-end, for
 #                 comparisons, e.g. tap,id=n0,ifname=qt0,script=no,downscript=no
 #   VM_QEMU_NETNS run QEMU inside this network namespace (with VM_NETDEV=tap...)
+#   VM_TAG        suffix for the per-QEMU files (console$TAG.log, cmd$TAG.*,
+#                 qemu$TAG.out, qmp$TAG.sock), so that two QEMUs can run at once
+#                 (migration); empty by default
+#   VM_QMP        1: give QEMU a QMP socket ($VM_QMP_SOCK) for vm_qmp
 
 VM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -205,12 +209,13 @@ vm_start() {
 	kernel=$(vm_boot_kernel) || return 1
 	initrd=$(vm_build_initramfs) || return 1
 	accel=$(vm_accel) || return 1
-	VM_LOG="$VM_DIR/console.log"
-	VM_CMD_LOG="$VM_DIR/cmd.log"
+	local tag=${VM_TAG:-}
+	VM_LOG="$VM_DIR/console$tag.log"
+	VM_CMD_LOG="$VM_DIR/cmd$tag.log"
 	: > "$VM_LOG"
 	: > "$VM_CMD_LOG"
-	rm -f "$VM_DIR/cmd.in" "$VM_DIR/cmd.out"
-	mkfifo "$VM_DIR/cmd.in" "$VM_DIR/cmd.out" || return 1
+	rm -f "$VM_DIR/cmd$tag.in" "$VM_DIR/cmd$tag.out"
+	mkfifo "$VM_DIR/cmd$tag.in" "$VM_DIR/cmd$tag.out" || return 1
 
 	chardev="socket,id=c0,path=$sock"
 	[ "${VM_SERVER:-0}" = 1 ] && chardev="$chardev,server=on,wait=off"
@@ -230,7 +235,7 @@ vm_start() {
 		-kernel "$kernel" -initrd "$initrd"
 		-append "console=ttyS0 panic=-1 loglevel=4 edd=off vuring.ip=${VM_GUEST_IP:-10.0.0.2/24} vuring.cmd=1"
 		-chardev "file,id=con0,path=$VM_LOG" -serial chardev:con0
-		-chardev "pipe,id=cmd0,path=$VM_DIR/cmd" -serial chardev:cmd0
+		-chardev "pipe,id=cmd0,path=$VM_DIR/cmd$tag" -serial chardev:cmd0
 		-device "virtio-net-pci,netdev=n0,mac=${VM_MAC:-52:54:00:12:34:56},mq=on,vectors=$vectors,romfile=")
 	if [ -n "${VM_NETDEV:-}" ]; then
 		# Another back-end for comparisons (bench/guest.sh): QEMU's own tap.
@@ -246,18 +251,30 @@ vm_start() {
 	if [ -n "$script" ] && [ "$script" != - ]; then
 		args+=(-fw_cfg "name=opt/vuring/script,file=$script")
 	fi
+	if [ "${VM_QMP:-0}" = 1 ]; then
+		VM_QMP_SOCK="$VM_DIR/qmp$tag.sock"
+		args+=(-qmp "unix:$VM_QMP_SOCK,server=on,wait=off")
+	fi
 	[ -n "${VM_QEMU_CPUS:-}" ] && pin=(taskset -c "$VM_QEMU_CPUS")
 	[ -n "${VM_QEMU_NETNS:-}" ] && pin=(ip netns exec "$VM_QEMU_NETNS" "${pin[@]}")
 
 	# The command channel: QEMU opens both FIFOs read-write, so neither side blocks
 	# on open; the host keeps cmd.in open read-write for the same reason.
 	"${pin[@]}" timeout -k 5 "${VM_MAX_SECS:-300}" qemu-system-x86_64 "${args[@]}" "${extra[@]}" \
-		> "$VM_DIR/qemu.out" 2>&1 < /dev/null &
+		> "$VM_DIR/qemu$tag.out" 2>&1 < /dev/null &
 	VM_PID=$!
 	VM_PIDS+=("$VM_PID")
-	cat "$VM_DIR/cmd.out" >> "$VM_CMD_LOG" &
+	cat "$VM_DIR/cmd$tag.out" >> "$VM_CMD_LOG" &
 	VM_PIDS+=("$!")
-	exec {VM_CMD_FD}<>"$VM_DIR/cmd.in"
+	exec {VM_CMD_FD}<>"$VM_DIR/cmd$tag.in"
+}
+
+# vm_qmp COMMAND [ARGUMENTS-JSON]: run one QMP command on the QEMU of the last
+# vm_start (started with VM_QMP=1) and print its "return" value as JSON.
+# Return: 0, or 1 if QEMU answered with an error (printed) or not at all.
+vm_qmp() {
+	[ -S "${VM_QMP_SOCK:-}" ] || vm_wait_socket "${VM_QMP_SOCK:-}" 10 || return 1
+	python3 "$VM_LIB_DIR/qmp.py" "$VM_QMP_SOCK" "$@"
 }
 
 # vm_alive: true while the QEMU started by vm_start runs.
@@ -464,7 +481,7 @@ vm_netns_addr() {
 # processes' logs as TAP diagnostics (call it when something failed).
 vm_dump_logs() {
 	local n=${1:-20} f
-	for f in "$VM_DIR"/console.log "$VM_DIR"/cmd.log "$VM_DIR"/qemu.out "$VM_DIR"/bg-*.log; do
+	for f in "$VM_DIR"/console*.log "$VM_DIR"/cmd*.log "$VM_DIR"/qemu*.out "$VM_DIR"/bg-*.log; do
 		[ -s "$f" ] || continue
 		diag "---- ${f##*/} (last $n lines)"
 		tail -n "$n" "$f" | tr -d '\r' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g; s/^/#   /'

@@ -1,0 +1,145 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# guest-live-migrate.sh - live migration of a guest between two QEMUs on this
+# machine, each with its own vuring and its own TAP, while traffic flows.
+#
+# One namespace holds a Linux bridge with the host side's address and two TAPs,
+# vuA (vuring A, source) and vuB (vuring B, destination), so the guest's MAC
+# moves from one bridge port to the other. The source QEMU boots the guest; the
+# destination waits with -incoming on a unix socket. The guest pings the bridge
+# address and the namespace pings the guest (every 50 ms) throughout; QMP
+# migrate moves it. Checked: the migration completes, the guest keeps its
+# network with no action inside it, the longest gap in the guest's echo replies
+# on the bridge stays bounded, and an announcement for its MAC (its own
+# gratuitous ARP with GUEST_ANNOUNCE, else vuring B's RARP) reaches the bridge
+# from the new port.
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/vm/lib.sh"
+. "$top_srcdir/tests/vm/migrate_lib.sh"
+
+TEST_SECS=170
+BOOT_SECS=90
+MIGRATE_SECS=90
+PING_IVAL=0.05
+# Longest time without an echo reply from the guest across the switch-over:
+# QEMU's own downtime (300 ms by default) plus the rings' restart, with room
+# for a loaded 2-CPU machine running two TCG guests' worth of QEMU.
+GAP_MAX_SECS=5
+
+BR_IP=10.0.0.1
+GUEST_IP=10.0.0.2
+
+vm_setup guest-live-migrate "$TEST_SECS"
+[ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
+[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
+vm_require python3 tcpdump
+vm_prepare
+
+export VM_GUEST_IP="$GUEST_IP/24" VM_QMP=1
+MIG_SOCK="$VM_DIR/migrate.sock"
+
+vm_netns_create || skip_all "cannot create a network namespace"
+{
+	ip -n "$VM_NS" link add br0 type bridge &&
+		ip -n "$VM_NS" addr add "$BR_IP/24" dev br0 &&
+		ip -n "$VM_NS" link set br0 up
+} || skip_all "cannot create a bridge"
+for t in vuA vuB; do
+	ip -n "$VM_NS" tuntap add dev "$t" mode tap multi_queue vnet_hdr &&
+		ip -n "$VM_NS" link set "$t" master br0 &&
+		ip -n "$VM_NS" link set "$t" up || skip_all "cannot create TAP $t"
+done
+
+# start_vuring NAME TAP: vuring NAME on TAP, socket $VM_DIR/NAME.sock.
+start_vuring() {
+	printf '[vhost-user]\npath = %s\n[backend]\ninterface = %s\ncreate = no\n' \
+		"$VM_DIR/$1.sock" "$2" > "$VM_DIR/$1.ini"
+	vm_bg ip netns exec "$VM_NS" "$VURING" --config "$VM_DIR/$1.ini" -v
+	eval "VPID_$1=\$VM_BG_PID VLOG_$1=\$VM_BG_LOG"
+	vm_wait_socket "$VM_DIR/$1.sock" 10
+}
+start_vuring A vuA && start_vuring B vuB
+ok $? "two vurings listen, on vuA and vuB (bridged)"
+
+VM_TAG=-src vm_start "$VM_DIR/A.sock" 1
+mig_save src
+vm_wait_boot "$BOOT_SECS"
+booted=$?
+ok $booted "guest boots on vuring A (accel $(vm_accel))"
+if [ $booted -ne 0 ]; then
+	vm_dump_logs 40
+	done_testing
+fi
+guest_mac=$(sed -n 's/.*VURING-NET-UP eth0 [^ ]* \([0-9a-f:]*\).*/\1/p' "$VM_LOG" | head -n1)
+out=$(vm_cmd 30 "ping -c 3 -w 20 $BR_IP")
+ok $? "guest pings the bridge through vuring A"
+
+VM_TAG=-dst vm_start "$VM_DIR/B.sock" 1 -- -incoming "unix:$MIG_SOCK"
+mig_save dst
+mig_wait_runstate 30 inmigrate && vm_wait_socket "$MIG_SOCK" 10
+ok $? "destination QEMU on vuring B waits for the guest"
+
+mig_use src
+mig_capture_start br0 "$VM_DIR/replies.cap" icmp and src host "$GUEST_IP"
+mig_capture_start vuB "$VM_DIR/announce.cap" ether src "$guest_mac" and '(arp or rarp)'
+ip netns exec "$VM_NS" busybox ping -i "$PING_IVAL" -w 60 "$GUEST_IP" > "$VM_DIR/ping.log" 2>&1 &
+ping_pid=$!
+VM_PIDS+=("$ping_pid")
+vm_cmd 10 "ping -i 0.2 -c 150 $BR_IP > /tmp/ping.log 2>&1 &" > /dev/null
+ok $? "guest starts pinging the bridge (in the background)"
+sleep 2
+
+t_mig=$(mig_now)
+vm_qmp migrate "{\"uri\": \"unix:$MIG_SOCK\"}" > /dev/null && out=$(mig_wait_migrate "$MIGRATE_SECS")
+ok $? "live migration completes"
+t_done=$(mig_now)
+diag "migration: $(awk -v a="$t_mig" -v b="$t_done" 'BEGIN { printf "%.1f", b - a }') s wall; QEMU says $(echo "$out" | grep -o '"total-time": [0-9]*\|"downtime": [0-9]*\|"setup-time": [0-9]*' | tr '\n' ' ')"
+grep -q "dirty logging on" "$VLOG_A"
+ok $? "vuring A logged dirty pages during the migration"
+
+mig_use dst
+mig_wait_runstate 30 running
+ok $? "the guest runs on the destination"
+mig_use src
+mig_quit
+ok 0 "source QEMU quits"
+mig_use dst
+
+sleep 3
+out=$(vm_cmd 30 "ping -c 3 -w 20 $BR_IP")
+ok $? "guest pings the bridge through vuring B (destination's command channel)"
+gstats=$(vm_cmd 40 "while pidof ping >/dev/null; do sleep 1; done; tail -n 2 /tmp/ping.log")
+kill -INT "$ping_pid" 2>/dev/null
+wait "$ping_pid" 2>/dev/null
+t_end=$(mig_now)
+mig_capture_stop
+
+first=$(head -n1 "$VM_DIR/replies.cap" | cut -d' ' -f1)
+gap=$(mig_max_gap "$VM_DIR/replies.cap" "$t_mig" "$t_end")
+awk -v g="$gap" -v m="$GAP_MAX_SECS" 'BEGIN { exit !(g < m) }'
+ok $? "longest gap in the guest's echo replies on the bridge: ${gap} s (< $GAP_MAX_SECS s)"
+diag "namespace -> guest ping (${PING_IVAL} s): $(mig_ping_stats "$VM_DIR/ping.log")"
+diag "guest -> bridge ping (0.2 s): $(echo "$gstats" | grep transmitted)"
+grep -q "$guest_mac" "$VM_DIR/announce.cap"
+ok $? "an announcement for $guest_mac arrives from the new port (vuB)"
+diag "announcements on vuB: $(grep -c 'Reverse' "$VM_DIR/announce.cap") RARP (vuring B), $(grep -c 'ARP (0x0806)' "$VM_DIR/announce.cap") ARP (guest); first at +$(awk -v a="$t_mig" 'NR == 1 { printf "%.2f", $1 - a }' "$VM_DIR/announce.cap") s"
+sent_b=$(grep -c 'announced .* (RARP)' "$VLOG_B")
+diag "vuring B sent $sent_b RARP announcement(s) on SEND_RARP"
+[ -n "$first" ]
+ok $? "echo replies were captured on the bridge"
+
+vm_stop 15
+ok $? "the migrated guest powers off"
+for n in A B; do
+	eval "pid=\$VPID_$n log=\$VLOG_$n"
+	kill -TERM "$pid"
+	wait "$pid"
+	ok $? "vuring $n exits 0 on SIGTERM"
+	grep -q 'AddressSanitizer\|runtime error\|device broken' "$log"
+	[ $? -ne 0 ]
+	ok $? "no sanitizer report and no broken device in vuring $n's log"
+done
+[ "$TAP_FAILED" -eq 0 ] || vm_dump_logs 40
+done_testing
