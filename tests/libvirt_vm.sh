@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # libvirt_vm.sh - the shipped libvirt pieces, end to end: libvirtd starts a
-# domain made from contrib/libvirt/vuring-server.xml, libvirt itself calls
-# contrib/libvirt/qemu-hook (installed as hooks/qemu.d/vuring), the hook
-# starts vuring@VM.service, the guest pings the TAP side through it, and
-# destroying the domain stops the service.
+# domain made from contrib/libvirt/vuring-server.xml (vuring listens), then
+# one from vuring-client.xml (QEMU listens, vuring dials); each time libvirt
+# itself calls contrib/libvirt/qemu-hook (installed as hooks/qemu.d/vuring),
+# the hook starts vuring@VM.service, the guest pings the TAP side through it
+# and is pinged back, and destroying the domain stops the service.
 #
 # This machine has no systemd as PID 1 and no libvirt installed as a system
 # service, so the test builds a private one, invisible to the host, in a mount
@@ -27,8 +28,6 @@ DAEMON_SECS=30
 BOOT_SECS=120
 READY_SECS=15
 PING_SECS=30
-VM=vuring-lv
-QUEUES=2
 TAP=vu0
 HOST_IP=10.0.0.1
 GUEST_IP=10.0.0.2
@@ -50,8 +49,6 @@ vm_require python3 setpriv systemd-escape systemctl
 service=$(sd_unit_path vuring@.service) || skip_all "vuring@.service not built"
 vm_prepare
 
-UNIT=$(systemd-escape --template=vuring@.service "$VM")
-SOCK=/run/vuring/$VM.sock
 STATE="$VM_DIR/lv"
 mkdir -p "$STATE/units"
 
@@ -61,7 +58,7 @@ lv_cleanup() {
 	for f in "$STATE"/units/*.pid; do
 		[ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null
 	done
-	"${VIRSH[@]}" destroy "$VM" >/dev/null 2>&1
+	[ -n "${LV_VM:-}" ] && "${VIRSH[@]}" destroy "$LV_VM" >/dev/null 2>&1
 }
 
 # lv_dump_logs: what the stand-in, vuring and libvirtd said, after a failure.
@@ -85,14 +82,12 @@ lv_bind_copy() {
 }
 
 # ---- a private libvirt
-user=$(sd_unit_values "$service" User | tail -n1)
-uid=$(sd_service_uid "$user") || skip_all "no free uid for the service user"
-gid=$(id -g "$user" 2>/dev/null || echo "$uid")
+sd_identity "$service" || skip_all "no free uid for the service user"
 for d in /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /run/libvirt /etc/libvirt \
 	/etc/vuring; do
 	sd_private_dir "$d" 0:0 0755 || skip_all "cannot mount a tmpfs on $d"
 done
-sd_private_dir /run/vuring "$uid:$gid" 0755 || skip_all "cannot mount a tmpfs on /run/vuring"
+sd_private_dir /run/vuring "$SD_UID:$SD_GID" 0755 || skip_all "cannot mount a tmpfs on /run/vuring"
 if ! getent passwd "$QEMU_USER" >/dev/null; then
 	lv_bind_copy /etc/group "$QEMU_USER:x:64055:" &&
 		lv_bind_copy /etc/passwd "$QEMU_USER:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin" ||
@@ -109,16 +104,7 @@ cp "$top_srcdir/contrib/libvirt/qemu-hook" /etc/libvirt/hooks/qemu.d/vuring
 
 # ---- the service manager stand-in
 vm_netns_create || skip_all "cannot create a network namespace"
-vm_netns_tap "$VM_NS" "$TAP" "$HOST_IP/24" "$uid" || skip_all "cannot create a TAP device"
-cat > "/etc/vuring/$VM.ini" <<INI
-[vhost-user]
-path = $SOCK
-[backend]
-interface = $TAP
-create = no
-queue-pairs = $QUEUES
-INI
-chmod 0644 "/etc/vuring/$VM.ini"
+vm_netns_tap "$VM_NS" "$TAP" "$HOST_IP/24" "$SD_UID" || skip_all "cannot create a TAP device"
 chmod 0711 "$VM_DIR"
 mkdir -m 0755 "$VM_DIR/notify"
 NOTIFY="$VM_DIR/notify/notify.sock"
@@ -127,30 +113,42 @@ NLOG="$VM_DIR/notify.log"
 vm_bg python3 "$top_srcdir/tests/notify_recv.py" "$NOTIFY" "$NLOG"
 vm_wait_socket "$NOTIFY" 10 || skip_all "notify receiver did not start"
 
-mapfile -t cmd < <(sd_exec_start "$service" "$(systemd-escape "$VM")")
-mapfile -t envs < <(sd_environment "$service" "$(systemd-escape "$VM")")
-cmd[0]=$VURING
-umask_unit=$(sd_unit_values "$service" UMask | tail -n1)
-{
-	echo '#!/bin/sh'
-	printf '%q ' exec ip netns exec "$VM_NS" env NOTIFY_SOCKET="$NOTIFY" \
-		ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" "${envs[@]}" \
-		setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs \
-		--inh-caps=-all --bounding-set=-all \
-		sh -c "umask ${umask_unit:-0022}; exec \"\$@\"" vuring "${cmd[@]}"
-	echo
-} > "$STATE/exec-start"
+# lv_unit VM INI-BODY: /etc/vuring/VM.ini, and the unit's command for the
+# stand-in ($STATE/units/UNIT.exec), as systemd would run it; prints UNIT.
+lv_unit() {
+	local vm=$1 unit inst
+	local -a cmd envs
+	inst=$(systemd-escape "$vm")
+	unit=$(systemd-escape --template=vuring@.service "$vm")
+	printf '%s\n' "$2" > "/etc/vuring/$vm.ini"
+	chmod 0644 "/etc/vuring/$vm.ini"
+	mapfile -t cmd < <(sd_exec_start "$service" "$inst")
+	mapfile -t envs < <(sd_environment "$service" "$inst")
+	cmd[0]=$VURING
+	{
+		echo '#!/bin/sh'
+		printf '%q ' exec ip netns exec "$VM_NS" env NOTIFY_SOCKET="$NOTIFY" \
+			ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+			"${envs[@]}" "${SD_IDENTITY[@]}" "${cmd[@]}"
+		echo
+	} > "$STATE/units/$unit.exec"
+	echo "$unit"
+}
+
+# The stand-in knows the units lv_unit prepared; `start` returns once READY=1
+# came from the started process (Type=notify), `stop` is SIGTERM, then SIGKILL
+# after TimeoutStopSec=.
 # shellcheck disable=SC2016 # expanded by the stand-in, not here
 cat > "$STATE/systemctl" <<SH
 #!/bin/bash
-# systemctl stand-in: start/stop $UNIT only.
 echo "systemctl \$*" >> "$STATE/systemctl.log"
-[ "\$2" = '$UNIT' ] || { echo "Unit \$2 not found." >&2; exit 5; }
+exe="$STATE/units/\$2.exec"
 pidf="$STATE/units/\$2.pid"
+[ -f "\$exe" ] || { echo "Unit \$2 not found." >&2; exit 5; }
 case "\$1" in
 start)
 	[ -f "\$pidf" ] && kill -0 "\$(cat "\$pidf")" 2>/dev/null && exit 0
-	setsid sh "$STATE/exec-start" >> "$STATE/vuring.log" 2>&1 < /dev/null &
+	setsid sh "\$exe" >> "$STATE/vuring.log" 2>&1 < /dev/null &
 	pid=\$!
 	echo "\$pid" > "\$pidf"
 	for i in \$(seq $((READY_SECS * 5))); do
@@ -168,7 +166,6 @@ stop)
 		kill -0 "\$pid" 2>/dev/null || break
 		sleep 0.2
 	done
-	# TimeoutStopSec= is over: SIGKILL, as systemd would.
 	kill -KILL "\$pid" 2>/dev/null
 	rm -f "\$pidf"
 	exit 0 ;;
@@ -194,51 +191,89 @@ until "${VIRSH[@]}" version >/dev/null 2>&1; do
 done
 ok 0 "private libvirtd and virtlogd are up ($("${VIRSH[@]}" version | sed -n 's/^Running hypervisor: //p'))"
 
-# ---- the domain, from the shipped example
 cat > "$STATE/boot-script" <<SCRIPT
 ping -c 3 -w $PING_SECS $HOST_IP && echo VURING-LV-PING-OK
 sleep 120
 SCRIPT
-CONSOLE="$VM_DIR/console.log"
-VM_LOG=$CONSOLE
-python3 "$top_srcdir/tests/libvirt_domain.py" "$top_srcdir/contrib/libvirt/vuring-server.xml" \
-	"$STATE/domain.xml" "$VM" "$(vm_boot_kernel)" "$(vm_build_initramfs)" \
-	"console=ttyS0 panic=-1 loglevel=4 edd=off vuring.ip=$GUEST_IP/24" \
-	"$SOCK" "$CONSOLE" "$STATE/boot-script"
-ok $? "domain XML made from contrib/libvirt/vuring-server.xml"
-out=$("${VIRSH[@]}" define "$STATE/domain.xml" 2>&1)
-ok $? "virsh define accepts it"
-[ -n "$out" ] && diag "$out"
 
-out=$("${VIRSH[@]}" start "$VM" 2>&1)
-started=$?
-ok $started "virsh start (the hook starts $UNIT first)"
-if [ $started -ne 0 ]; then
-	diag "$out"
-	lv_dump_logs
-	done_testing
+# lv_domain VM EXAMPLE SOCK ROLE INI-BODY: define and start a domain made
+# from contrib/libvirt/EXAMPLE on vuring (ROLE: server or client), ping both
+# ways, destroy it; every step is a test.
+lv_domain() {
+	local vm=$1 example=$2 sock=$3 role=$4 unit out vpid started
+	unit=$(lv_unit "$vm" "$5")
+	LV_VM=$vm
+	VM_LOG="$VM_DIR/console-$vm.log"
+	python3 "$top_srcdir/tests/libvirt_domain.py" "$top_srcdir/contrib/libvirt/$example" \
+		"$STATE/$vm.xml" "$vm" "$(vm_boot_kernel)" "$(vm_build_initramfs)" \
+		"console=ttyS0 panic=-1 loglevel=4 edd=off vuring.ip=$GUEST_IP/24" \
+		"$sock" "$VM_LOG" "$STATE/boot-script"
+	ok $? "$example: domain XML made for $vm"
+	out=$("${VIRSH[@]}" define "$STATE/$vm.xml" 2>&1)
+	ok $? "$example: virsh define accepts it"
+	[ -n "$out" ] && diag "$out"
+
+	out=$("${VIRSH[@]}" start "$vm" 2>&1)
+	started=$?
+	ok $started "$example: virsh start (the hook starts $unit first)"
+	if [ $started -ne 0 ]; then
+		diag "$out"
+		return 1
+	fi
+	grep -qxF "systemctl start $unit" "$STATE/systemctl.log"
+	ok $? "$example: libvirt's prepare hook ran: systemctl start $unit"
+	vpid=$(cat "$STATE/units/$unit.pid" 2>/dev/null)
+	[ -n "$vpid" ] && grep -q "^$vpid READY=1$" "$NLOG" && [ -S "$sock" ]
+	ok $? "$example: vuring (pid ${vpid:-none}) is READY, $sock exists"
+
+	VM_PID=$(cat "/run/libvirt/qemu/$vm.pid" 2>/dev/null)
+	vm_wait_marker "$VM_LOG" "VURING-LV-PING-OK" "$BOOT_SECS"
+	ok $? "$example: guest boots on vuring (as $role) and pings the TAP side"
+	vm_ns_ping "$VM_NS" -c 3 -w "$PING_SECS" "$GUEST_IP" > "$STATE/ping.log" 2>&1
+	ok $? "$example: the TAP side pings the guest"
+	diag "$(grep transmitted "$STATE/ping.log")"
+
+	"${VIRSH[@]}" destroy "$vm" >/dev/null 2>&1
+	ok $? "$example: virsh destroy"
+	VM_PID=
+	LV_VM=
+	grep -qxF "systemctl stop $unit" "$STATE/systemctl.log"
+	ok $? "$example: libvirt's release hook ran: systemctl stop $unit"
+	! kill -0 "$vpid" 2>/dev/null && grep -q "^$vpid STOPPING=1$" "$NLOG"
+	ok $? "$example: vuring stopped cleanly (STOPPING=1)"
+	if [ "$role" = server ]; then
+		[ ! -e "$sock" ]
+		ok $? "$example: vuring removed its socket"
+	fi
+	"${VIRSH[@]}" undefine "$vm" >/dev/null 2>&1
+	ok $? "$example: virsh undefine"
+}
+
+# vuring listens on /run/vuring/VM.sock; QEMU connects and redials.
+lv_domain vuring-lv vuring-server.xml /run/vuring/vuring-lv.sock server "[vhost-user]
+path = /run/vuring/vuring-lv.sock
+[backend]
+interface = $TAP
+create = no
+queue-pairs = 2"
+
+# QEMU listens in a set-group-ID directory of group kvm (as the example's
+# comment says); vuring, in kvm through sysusers.d, dials it.
+if getent group kvm >/dev/null; then
+	sd_private_dir /run/vuring-qemu "0:$(getent group kvm | cut -d: -f3)" 2770 ||
+		skip_all "cannot mount a tmpfs on /run/vuring-qemu"
+	lv_domain vuring-lvc vuring-client.xml /run/vuring-qemu/vuring-lvc.sock client "[vhost-user]
+path = /run/vuring-qemu/vuring-lvc.sock
+mode = client
+reconnect-ms = 200
+reconnect-max-ms = 1000
+[backend]
+interface = $TAP
+create = no
+queue-pairs = 1"
+else
+	ok 0 "# SKIP vuring-client.xml: no group kvm on this machine"
 fi
-grep -qxF "systemctl start $UNIT" "$STATE/systemctl.log"
-ok $? "libvirt's prepare hook ran: systemctl start $UNIT"
-vpid=$(cat "$STATE/units/$UNIT.pid" 2>/dev/null)
-[ -n "$vpid" ] && grep -q "^$vpid READY=1$" "$NLOG" && [ -S "$SOCK" ]
-ok $? "vuring (pid ${vpid:-none}) was READY, listening on $SOCK, before QEMU started"
-
-VM_PID=$(cat "/run/libvirt/qemu/$VM.pid" 2>/dev/null)
-vm_wait_marker "$CONSOLE" "VURING-LV-PING-OK" "$BOOT_SECS"
-ok $? "guest boots on vuring and pings the TAP side ($QUEUES queue pairs)"
-vm_ns_ping "$VM_NS" -c 3 -w "$PING_SECS" "$GUEST_IP" > "$STATE/ping.log" 2>&1
-ok $? "the TAP side pings the guest"
-diag "$(grep transmitted "$STATE/ping.log")"
-
-"${VIRSH[@]}" destroy "$VM" >/dev/null 2>&1
-ok $? "virsh destroy"
-grep -qxF "systemctl stop $UNIT" "$STATE/systemctl.log"
-ok $? "libvirt's release hook ran: systemctl stop $UNIT"
-! kill -0 "$vpid" 2>/dev/null && grep -q "^$vpid STOPPING=1$" "$NLOG" && [ ! -e "$SOCK" ]
-ok $? "vuring stopped cleanly (STOPPING=1, socket removed)"
-"${VIRSH[@]}" undefine "$VM" >/dev/null 2>&1
-ok $? "virsh undefine"
 
 lv_dump_logs
 done_testing

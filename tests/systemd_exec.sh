@@ -48,10 +48,10 @@ SOCK=/run/vuring/$VM.sock
 export VM_GUEST_IP="$GUEST_IP/24" VM_RECONNECT=1
 
 # The unit's identity: its user if this machine has it, else an unused uid.
-user=$(sd_unit_values "$service" User | tail -n1)
-uid=$(sd_service_uid "$user") || skip_all "no free uid for the service user"
-gid=$(id -g "$user" 2>/dev/null || echo "$uid")
-diag "service user: $user (uid $uid, gid $gid)"
+sd_identity "$service" || skip_all "no free uid for the service user"
+uid=$SD_UID
+gid=$SD_GID
+diag "service identity: ${SD_IDENTITY[*]:0:4}"
 
 sd_private_dir /etc/vuring 0:0 0755 || skip_all "cannot mount a tmpfs on /etc/vuring"
 sd_private_dir /run/vuring "$uid:$gid" 0755 || skip_all "cannot mount a tmpfs on /run/vuring"
@@ -80,15 +80,12 @@ mapfile -t envs < <(sd_environment "$service" "$INST")
 [ "${cmd[0]##*/}" = vuring ] && [ "${cmd[*]:1}" = "--config /etc/vuring/$VM.ini" ]
 ok $? "ExecStart= for $INST: ${cmd[*]}"
 cmd[0]=$VURING
-umask_unit=$(sd_unit_values "$service" UMask | tail -n1)
 # run_unit_cmd PREFIX...: the unit's command under its identity and sandbox
 # basics, behind PREFIX (a socket activator); every step execs, so the pid
 # vm_bg gets is vuring's (or the activator's). Only for vm_bg's subshell.
 run_unit_cmd() {
 	exec "$@" ip netns exec "$VM_NS" env NOTIFY_SOCKET="$NOTIFY" "${envs[@]}" \
-		setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs \
-		--inh-caps=-all --bounding-set=-all \
-		sh -c "umask ${umask_unit:-0022}; exec \"\$@\"" vuring "${cmd[@]}"
+		"${SD_IDENTITY[@]}" "${cmd[@]}"
 }
 
 # ---- 1. started as by `systemctl start`

@@ -13,6 +13,7 @@
 #   sd_cleanup                     undo sd_private_dir (call from the EXIT trap)
 #   sd_service_uid NAME            uid of user NAME, or an unused uid
 #   sd_wait_notify LOG REGEX SECS  wait for a notify_recv.py line
+#   sd_identity UNIT               setpriv prefix for User=, UMask=, no caps
 #
 # Only the unit syntax our units use is understood: no quoting, no line
 # continuations; anything else makes these functions fail loudly.
@@ -161,4 +162,32 @@ sd_wait_notify() {
 		sleep 0.2
 	done
 	return 1
+}
+
+# sd_identity UNIT: what systemd does with the unit's User=, Group=, UMask=,
+# NoNewPrivileges= and empty CapabilityBoundingSet=, as a command prefix in
+# the array SD_IDENTITY (setpriv ... sh -c 'umask ...; exec "$@"' vuring).
+# The user's supplementary groups come from the shipped sysusers.d entry
+# ("m USER GROUP" lines, for groups this machine has), as initgroups() would
+# give them. Sets SD_UID and SD_GID (an unused uid when the user is missing).
+sd_identity() {
+	local user group umask_val groups= g gid
+	user=$(sd_unit_values "$1" User | tail -n1)
+	group=$(sd_unit_values "$1" Group | tail -n1)
+	umask_val=$(sd_unit_values "$1" UMask | tail -n1)
+	SD_UID=$(sd_service_uid "$user") || return 1
+	SD_GID=$(getent group "${group:-$user}" | cut -d: -f3)
+	[ -n "$SD_GID" ] || SD_GID=$SD_UID
+	for g in $(awk -v u="$user" '$1 == "m" && $2 == u { print $3 }' \
+		"${top_srcdir:-.}/contrib/systemd/sysusers.d/vuring.conf"); do
+		gid=$(getent group "$g" | cut -d: -f3) && groups+=${groups:+,}$gid
+	done
+	SD_IDENTITY=(setpriv --reuid="$SD_UID" --regid="$SD_GID")
+	if [ -n "$groups" ]; then
+		SD_IDENTITY+=(--groups="$groups")
+	else
+		SD_IDENTITY+=(--clear-groups)
+	fi
+	SD_IDENTITY+=(--no-new-privs --inh-caps=-all --bounding-set=-all
+		sh -c "umask ${umask_val:-0022}; exec \"\$@\"" vuring)
 }
