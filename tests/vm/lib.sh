@@ -25,6 +25,8 @@
 #   VM_MAC        eth0 MAC address (52:54:00:12:34:56)
 #   VM_RECONNECT  seconds: QEMU reconnects to the back-end's socket (chardev reconnect=)
 #   VM_SERVER     1: QEMU listens on SOCK and the back-end connects (server=on,wait=off)
+#   VM_REBOOT     1: a guest reboot restarts the guest in the same QEMU (default:
+#                 QEMU exits, -no-reboot)
 #   VM_QEMU_CPUS  CPU list to pin QEMU to (taskset -c), e.g. to keep it off a poller
 #   VM_MAX_SECS   hard cap on QEMU's lifetime (300)
 #   VM_KEEP       1: keep $VM_DIR (logs, sockets) after the test
@@ -229,7 +231,7 @@ vm_start() {
 	[ "$accel" = kvm ] && vectors=$((2 * queues + 2))
 
 	args=(-accel "$accel" -m "${VM_MEM:-256}M" -smp "${VM_SMP:-1}"
-		-nodefaults -nographic -monitor none -no-reboot
+		-nodefaults -nographic -monitor none
 		-object "memory-backend-memfd,id=mem,size=${VM_MEM:-256}M,share=on"
 		-numa "node,memdev=mem"
 		-kernel "$kernel" -initrd "$initrd"
@@ -243,6 +245,7 @@ vm_start() {
 	else
 		args+=(-chardev "$chardev" -netdev "vhost-user,id=n0,chardev=c0,queues=$queues")
 	fi
+	[ "${VM_REBOOT:-0}" = 1 ] || args+=(-no-reboot)
 	if [ "$accel" = kvm ]; then
 		args+=(-cpu host)
 	else
