@@ -41,7 +41,7 @@ for c in libvirtd virtlogd virsh; do
 	command -v "$c" >/dev/null ||
 		skip_all "$c not installed (Debian: libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)"
 done
-sd_enter_mount_ns
+sd_enter_mount_ns "$@"
 vm_setup libvirt-vm "$TEST_SECS"
 trap 'rc=$?; lv_cleanup; sd_cleanup; (exit $rc); vm_cleanup' EXIT
 [ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"

@@ -35,7 +35,7 @@ GUEST_IP=10.0.0.2
 
 [ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
 need_root
-sd_enter_mount_ns
+sd_enter_mount_ns "$@"
 vm_setup systemd-exec "$TEST_SECS"
 trap 'rc=$?; sd_cleanup; (exit $rc); vm_cleanup' EXIT
 [ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"

@@ -41,7 +41,7 @@ sd_unit_values() {
 # sd_expand TEXT INSTANCE: %i is the instance as written in the unit name,
 # %I the same unescaped (systemd-escape --unescape).
 sd_expand() {
-	local text=$1 inst=$2 raw out= c
+	local text=$1 inst=$2 raw out='' c
 	raw=$(systemd-escape --unescape -- "$inst" 2>/dev/null) || raw=$inst
 	while [ -n "$text" ]; do
 		c=${text:0:1}
@@ -171,7 +171,7 @@ sd_wait_notify() {
 # ("m USER GROUP" lines, for groups this machine has), as initgroups() would
 # give them. Sets SD_UID and SD_GID (an unused uid when the user is missing).
 sd_identity() {
-	local user group umask_val groups= g gid
+	local user group umask_val groups='' g gid
 	user=$(sd_unit_values "$1" User | tail -n1)
 	group=$(sd_unit_values "$1" Group | tail -n1)
 	umask_val=$(sd_unit_values "$1" UMask | tail -n1)
