@@ -112,6 +112,15 @@ static const struct sc_rule sc_sanitizer_rules[] = {
 };
 #endif
 
+/* (arg & mask) == value: only the low 32 bits count, as the arguments
+ * checked here are ints, whose upper register half the ABI leaves undefined. */
+static struct scmp_arg_cmp masked_eq(unsigned int arg, uint32_t mask, uint32_t value)
+{
+	return (struct scmp_arg_cmp){
+		.arg = arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = mask, .datum_b = value,
+	};
+}
+
 /**
  * rule_add() - add one allow rule
  * Return: 0 or a negative errno (libseccomp's).
@@ -124,13 +133,13 @@ static int rule_add(scmp_filter_ctx ctx, const struct sc_rule *r)
 	case SC_ANY:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);
 	case SC_EQ:
-		cmp = SCMP_CMP32(r->arg, SCMP_CMP_EQ, r->value);
+		cmp = masked_eq(r->arg, UINT32_MAX, r->value);
 		break;
 	case SC_CLEAR:
-		cmp = SCMP_CMP32(r->arg, SCMP_CMP_MASKED_EQ, r->value, 0);
+		cmp = masked_eq(r->arg, r->value, 0);
 		break;
 	case SC_SELF:
-		cmp = SCMP_CMP32(r->arg, SCMP_CMP_EQ, (uint32_t)getpid());
+		cmp = masked_eq(r->arg, UINT32_MAX, (uint32_t)getpid());
 		break;
 	default:
 		return -EINVAL;
