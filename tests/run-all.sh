@@ -49,6 +49,8 @@ for f in build-gcc/tests/*.log build-gcc/tests/*/*.log; do
 		tail -n 60 "$f"
 	fi
 done
+# The hostile-input suites' machine-readable results, one JSON line each.
+grep -h '^# SUMMARY ' build-gcc/tests/*.log 2>/dev/null | sed 's/^# //'
 
 step "fuzz smoke (clang, libFuzzer)"
 mkdir -p build-fuzz
