@@ -9,7 +9,8 @@
  *  - the seccomp filter (seccomp_filter.c), in child processes: what vuring
  *    does is allowed; inet sockets, writable opens, executable memory, new
  *    io_urings, foreign ioctls, signals to others and setuid kill the child
- *    with SIGSYS; with seccomp = log they are only logged;
+ *    with SIGSYS, and the kernel log has the audit record (type=1326);
+ *    with seccomp = log they are only logged;
  *  - privilege_drop() (privilege.c), as root in child processes: the user
  *    switch, no capability left, NO_NEW_PRIVS and the filter, read back from
  *    /proc/self/status.
@@ -265,13 +266,17 @@ static void __attribute__((noreturn)) sc_do(enum sc_case c)
 
 /**
  * sc_run() - fork, install the filter in @mode, do @c
+ * @pidp: set to the child's pid, if not NULL
+ *
  * Return: the child's wait status, or -1.
  */
-static int sc_run(enum conf_seccomp mode, enum sc_case c)
+static int sc_run(enum conf_seccomp mode, enum sc_case c, pid_t *pidp)
 {
 	int status;
 	pid_t pid = fork();
 
+	if (pidp)
+		*pidp = pid;
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
@@ -284,22 +289,83 @@ static int sc_run(enum conf_seccomp mode, enum sc_case c)
 	return status;
 }
 
+/*
+ * The kernel's audit record of a seccomp action against @pid for @nr, in
+ * the kernel log: "audit: type=1326 ... pid=PID ... sig=SIG ... syscall=NR".
+ * Return: 1 found, 0 not found, -1 the kernel log cannot be read.
+ */
+static int audit_seen(pid_t pid, int sig, int nr)
+{
+	char rec[2048], want_pid[32], want_sig[16], want_nr[24];
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int found = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	snprintf(want_pid, sizeof(want_pid), " pid=%d ", (int)pid);
+	snprintf(want_sig, sizeof(want_sig), " sig=%d ", sig);
+	snprintf(want_nr, sizeof(want_nr), " syscall=%d ", nr);
+	/* One record per read; EAGAIN at the end, EPIPE if records were lost. */
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		if (strstr(rec, "type=1326") && strstr(rec, want_pid) && strstr(rec, want_sig) &&
+		    strstr(rec, want_nr))
+			found = 1;
+	}
+	close(fd);
+	return found;
+}
+
+/* Is an audit daemon taking the records the kernel log would have shown? */
+static bool auditd_running(void)
+{
+	return system("pidof auditd >/dev/null 2>&1") == 0;
+}
+
+static void test_audit_visible(void)
+{
+	pid_t pid = -1;
+	int st = sc_run(CONF_SECCOMP_YES, SC_INET_SOCKET, &pid);
+	int seen;
+
+	usleep(100000);		/* the record is written asynchronously */
+	seen = audit_seen(pid, SIGSYS, SYS_socket);
+	if (seen < 0 || (!seen && auditd_running())) {
+		ok(1, "# SKIP the kernel log is not readable here (or auditd takes the records)");
+	} else {
+		ok(WIFSIGNALED(st) && seen,
+		   "the kill is in the kernel log: type=1326 pid=%d sig=%d syscall=%d (socket)",
+		   (int)pid, SIGSYS, SYS_socket);
+	}
+	st = sc_run(CONF_SECCOMP_LOG, SC_INET_SOCKET, &pid);
+	usleep(100000);
+	seen = audit_seen(pid, 0, SYS_socket);
+	if (seen < 0 || (!seen && auditd_running()))
+		ok(1, "# SKIP the kernel log is not readable here (or auditd takes the records)");
+	else
+		ok(WIFEXITED(st) && seen,
+		   "seccomp = log: the call is in the kernel log too, with sig=0 (pid %d)", (int)pid);
+}
+
 static void test_seccomp(void)
 {
 	int st;
 
-	st = sc_run(CONF_SECCOMP_YES, SC_ALLOWED);
+	st = sc_run(CONF_SECCOMP_YES, SC_ALLOWED, NULL);
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "seccomp = yes allows %s (status %#x)",
 	   sc_names[SC_ALLOWED], st);
 	for (enum sc_case c = SC_ALLOWED + 1; c < SC_MAX; c++) {
-		st = sc_run(CONF_SECCOMP_YES, c);
+		st = sc_run(CONF_SECCOMP_YES, c, NULL);
 		ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "seccomp = yes: %s kills with SIGSYS (status %#x)",
 		   sc_names[c], st);
 	}
-	st = sc_run(CONF_SECCOMP_LOG, SC_INET_SOCKET);
+	st = sc_run(CONF_SECCOMP_LOG, SC_INET_SOCKET, NULL);
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "seccomp = log: %s is only logged (status %#x)",
 	   sc_names[SC_INET_SOCKET], st);
-	st = sc_run(CONF_SECCOMP_NO, SC_INET_SOCKET);
+	st = sc_run(CONF_SECCOMP_NO, SC_INET_SOCKET, NULL);
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "seccomp = no: %s is allowed (status %#x)",
 	   sc_names[SC_INET_SOCKET], st);
 }
@@ -445,6 +511,7 @@ int main(void)
 	test_uring_restricted();
 	test_uring_unrestricted();
 	test_seccomp();
+	test_audit_visible();
 	test_drop();
 	return done_testing();
 }
