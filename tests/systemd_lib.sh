@@ -99,14 +99,19 @@ sd_environment() {
 
 # sd_enter_mount_ns: re-execute the calling test script in a private mount
 # namespace (once), so that it can mount scratch file systems over the unit's
-# fixed paths (/etc/vuring, /run/vuring) without the host seeing them.
+# fixed paths (/etc/vuring, /run/vuring) without the host seeing them. Such
+# tests run one at a time (a lock): the mount points a test creates on the
+# host, and removes at its end, may be in use by another one.
+SD_LOCK_SECS=900
 sd_enter_mount_ns() {
 	[ -n "${SD_IN_MOUNT_NS:-}" ] && return 0
 	command -v unshare >/dev/null || skip_all "unshare not installed (util-linux)"
+	command -v flock >/dev/null || skip_all "flock not installed (util-linux)"
 	unshare --mount --propagation private true 2>/dev/null ||
 		skip_all "cannot create a mount namespace"
 	export SD_IN_MOUNT_NS=1
-	exec unshare --mount --propagation private "$BASH" "$0" "$@"
+	exec flock -w "$SD_LOCK_SECS" "${TMPDIR:-/tmp}/vuring-mount-ns-tests.lock" \
+		unshare --mount --propagation private "$BASH" "$0" "$@"
 }
 
 SD_MADE_DIRS=()
