@@ -206,6 +206,8 @@ static void test_client(struct vuft *t)
 	chmod(d.dir, 0711);
 	lfd = vuf_listen(d.sock);
 	chmod(d.sock, 0666);
+	/* The dialer starts before the drop: wait for it. */
+	ok(vuf_wait_log(&d, 0, "least privilege: uid", WAIT_MS) == 0, "client mode: it logs the drop");
 	check_status(d.pid, "client");
 	ok(vuft_open(t, IFNAME, WAIT_MS) == 0, "client mode: the TAP is there");
 	ok(lfd >= 0 && vuf_accept(&f, lfd, WAIT_MS) == 0 && session_ok(&f, t, "dialed"),
