@@ -12,7 +12,11 @@
 # network with no action inside it, the longest gap in the guest's echo replies
 # on the bridge stays bounded, and an announcement for its MAC (its own
 # gratuitous ARP with GUEST_ANNOUNCE, else vuring B's RARP) reaches the bridge
-# from the new port.
+# from the new port. A TCP stream into the guest (iperf3 -R) runs across the
+# switch-over, so vuring A writes guest memory all through the migration: a
+# page it failed to log would reach the destination stale (a corrupt segment,
+# or a used ring behind its index), which the stream or the guest's driver
+# would notice.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/tap.sh"
@@ -27,6 +31,8 @@ PING_IVAL=0.05
 # QEMU's own downtime (300 ms by default) plus the rings' restart, with room
 # for a loaded 2-CPU machine running two TCG guests' worth of QEMU.
 GAP_MAX_SECS=5
+# The TCP stream into the guest that runs across the switch-over.
+IPERF_SECS=12
 
 BR_IP=10.0.0.1
 GUEST_IP=10.0.0.2
@@ -34,7 +40,7 @@ GUEST_IP=10.0.0.2
 vm_setup guest-live-migrate "$TEST_SECS"
 [ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
 [ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
-vm_require python3 tcpdump
+vm_require python3 tcpdump iperf3
 vm_prepare
 
 export VM_GUEST_IP="$GUEST_IP/24" VM_QMP=1
@@ -89,7 +95,10 @@ ping_pid=$!
 VM_PIDS+=("$ping_pid")
 vm_cmd 10 "ping -i 0.2 -c 150 $BR_IP > /tmp/ping.log 2>&1 &" > /dev/null
 ok $? "guest starts pinging the bridge (in the background)"
-sleep 2
+vm_bg ip netns exec "$VM_NS" timeout "$TEST_SECS" iperf3 -s -1 -B "$BR_IP"
+sleep 1
+vm_cmd 10 "iperf3 -c $BR_IP -R -t $IPERF_SECS -f m > /tmp/iperf.log 2>&1 &" > /dev/null
+sleep 3
 
 t_mig=$(mig_now)
 vm_qmp migrate "{\"uri\": \"unix:$MIG_SOCK\"}" > /dev/null && out=$(mig_wait_migrate "$MIGRATE_SECS")
@@ -111,6 +120,13 @@ sleep 3
 out=$(vm_cmd 30 "ping -c 3 -w 20 $BR_IP")
 ok $? "guest pings the bridge through vuring B (destination's command channel)"
 gstats=$(vm_cmd 40 "while pidof ping >/dev/null; do sleep 1; done; tail -n 2 /tmp/ping.log")
+iperf=$(vm_cmd 40 "while pidof iperf3 >/dev/null; do sleep 1; done; cat /tmp/iperf.log")
+echo "$iperf" | grep -q 'receiver'
+ok $? "the TCP stream into the guest survives the migration (iperf3 -R)"
+diag "iperf3 -R across the migration: $(echo "$iperf" | grep receiver | tr -s ' ')"
+kmsg=$(vm_cmd 10 "dmesg | grep -iE 'virtio|eth0' | grep -iE 'error|bad|unexpected|not a head|corrupt|timed out'")
+[ -z "$kmsg" ]
+ok $? "no virtio-net complaint in the guest's kernel log${kmsg:+: $kmsg}"
 kill -INT "$ping_pid" 2>/dev/null
 wait "$ping_pid" 2>/dev/null
 t_end=$(mig_now)
