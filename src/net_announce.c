@@ -22,51 +22,45 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
 #include <linux/virtio_net.h>
 
 #include "log.h"
 #include "net.h"
 #include "net_announce.h"
 
-/* Shortest Ethernet frame without FCS: RARP's 42 bytes are padded to it. */
-#define ETH_MIN_FRAME 60
-#define ETH_ALEN_ 6
-
-/* RFC 903 / RFC 826 field values. */
-#define ARP_HTYPE_ETHER 1
-#define ARP_PTYPE_IPV4 0x0800
-#define ARP_HLEN_ETHER 6
+/* IPv4 addresses in the ARP body: RARP reuses ARP's layout (RFC 903). */
 #define ARP_PLEN_IPV4 4
-#define RARP_OP_REQUEST_REVERSE 3
 
 /**
  * build_rarp() - an Ethernet RARP request-reverse frame for @mac
- * @frame: ETH_MIN_FRAME bytes
+ * @frame: ETH_ZLEN bytes (the frame is padded to the Ethernet minimum)
  * @mac:   the guest's MAC: Ethernet source, sender and target hardware address
  *
  * Protocol addresses stay 0.0.0.0: the frame only says "this MAC is here".
  */
-static void build_rarp(uint8_t frame[ETH_MIN_FRAME], const uint8_t mac[ETH_ALEN_])
+static void build_rarp(uint8_t frame[ETH_ZLEN], const uint8_t mac[ETH_ALEN])
 {
-	uint8_t *p = frame;
-	uint16_t v;
+	struct ethhdr eth;
+	struct arphdr arp = {
+		.ar_hrd = htons(ARPHRD_ETHER),
+		.ar_pro = htons(ETH_P_IP),
+		.ar_hln = ETH_ALEN,
+		.ar_pln = ARP_PLEN_IPV4,
+		.ar_op = htons(ARPOP_RREQUEST),
+	};
+	uint8_t *body = frame + sizeof(eth) + sizeof(arp);
 
-	memset(frame, 0, ETH_MIN_FRAME);
-	memset(p, 0xff, ETH_ALEN_);			/* broadcast */
-	memcpy(p + ETH_ALEN_, mac, ETH_ALEN_);
-	v = htons(NET_ANNOUNCE_ETHERTYPE);
-	memcpy(p + 12, &v, 2);
-	p += 14;
-	v = htons(ARP_HTYPE_ETHER);
-	memcpy(p, &v, 2);
-	v = htons(ARP_PTYPE_IPV4);
-	memcpy(p + 2, &v, 2);
-	p[4] = ARP_HLEN_ETHER;
-	p[5] = ARP_PLEN_IPV4;
-	v = htons(RARP_OP_REQUEST_REVERSE);
-	memcpy(p + 6, &v, 2);
-	memcpy(p + 8, mac, ETH_ALEN_);			/* sender hardware address */
-	memcpy(p + 18, mac, ETH_ALEN_);			/* target hardware address */
+	memset(frame, 0, ETH_ZLEN);
+	memset(eth.h_dest, 0xff, ETH_ALEN);		/* broadcast */
+	memcpy(eth.h_source, mac, ETH_ALEN);
+	eth.h_proto = htons(ETH_P_RARP);
+	memcpy(frame, &eth, sizeof(eth));
+	memcpy(frame + sizeof(eth), &arp, sizeof(arp));
+	/* sender hardware, sender protocol, target hardware, target protocol */
+	memcpy(body, mac, ETH_ALEN);
+	memcpy(body + ETH_ALEN + ARP_PLEN_IPV4, mac, ETH_ALEN);
 }
 
 /**
@@ -116,7 +110,7 @@ static int write_frame(struct net_dev *dev, const uint8_t *buf, size_t len)
  */
 int net_announce_rarp(struct net_dev *dev, const uint8_t mac[6])
 {
-	uint8_t buf[sizeof(struct virtio_net_hdr_mrg_rxbuf) + ETH_MIN_FRAME];
+	uint8_t buf[sizeof(struct virtio_net_hdr_mrg_rxbuf) + ETH_ZLEN];
 	unsigned int hdr = dev->vnet_hdr_len;
 	int r;
 
@@ -124,7 +118,7 @@ int net_announce_rarp(struct net_dev *dev, const uint8_t mac[6])
 		return -EINVAL;
 	memset(buf, 0, hdr);
 	build_rarp(buf + hdr, mac);
-	r = write_frame(dev, buf, hdr + ETH_MIN_FRAME);
+	r = write_frame(dev, buf, hdr + ETH_ZLEN);
 	if (r < 0)
 		log_warn("cannot announce %02x:%02x:%02x:%02x:%02x:%02x (RARP): %s", mac[0],
 			 mac[1], mac[2], mac[3], mac[4], mac[5], strerror(-r));

@@ -10,9 +10,6 @@
 
 struct net_dev;
 
-/* Ethernet type of RARP (RFC 903). */
-#define NET_ANNOUNCE_ETHERTYPE 0x8035
-
 int net_announce_rarp(struct net_dev *dev, const uint8_t mac[6]);
 
 #endif
