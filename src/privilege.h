@@ -6,8 +6,6 @@
 #ifndef VURING_PRIVILEGE_H
 #define VURING_PRIVILEGE_H
 
-#include <stdbool.h>
-
 #include "conf.h"
 
 int privilege_drop(const struct conf *conf);
