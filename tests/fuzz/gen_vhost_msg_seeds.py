@@ -23,6 +23,8 @@ VERSION, NEED_REPLY = 1, 1 << 3
  NET_SET_MTU) = range(1, 21)
 RESET_DEVICE, GET_MAX_MEM_SLOTS, ADD_MEM_REG, REM_MEM_REG = 34, 36, 37, 38
 SET_STATUS, GET_STATUS = 39, 40
+SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE = 42, 43
+DEVICE_STATE = 1 << 19
 
 EVENTFD, MEMFD, PIPE, SHORT = 0, 1, 2, 3
 KICK = 0x80
@@ -122,6 +124,21 @@ def extras():
     return s.out
 
 
+def device_state():
+    """Suspend, then save and load the device state through pipes."""
+    s = Session(True)
+    s.negotiate()
+    s.send(msg(SET_PROTOCOL_FEATURES, u64(PROTOCOL | DEVICE_STATE)))
+    s.req(SET_MEM_TABLE, struct.pack("<II", 1, 0) + region(0, MEM_SIZE, UVA, 0), 1, MEMFD)
+    s.rings(2)
+    s.req(SET_STATUS, u64(0xf), kick=True)
+    s.stop(2)
+    for direction in (0, 1):
+        s.send(msg(SET_DEVICE_STATE_FD, struct.pack("<II", direction, 0)), 1, PIPE)
+        s.get(CHECK_DEVICE_STATE)
+    return s.out
+
+
 def malformed():
     s = Session(True)
     s.negotiate()
@@ -150,6 +167,7 @@ def main():
         "handshake-add-mem-reg": handshake(True, True),
         "extras": extras(),
         "malformed": malformed(),
+        "device-state": device_state(),
         "split-message": split_message(),
     }
     for name, data in seeds.items():
