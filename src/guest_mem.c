@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -226,6 +227,13 @@ int guest_mem_add(struct guest_mem *mem, const struct guest_region_desc *d, int 
 			   &r.host);
 	if (ret)
 		return ret;
+	r.fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (r.fd < 0) {
+		ret = -errno;
+		log_warn("guest memory: cannot keep the region's fd: %s", strerror(errno));
+		munmap(r.map_base, r.map_len);
+		return ret;
+	}
 
 	for (pos = 0; pos < mem->nregions && mem->regions[pos].gpa < r.gpa; pos++)
 		;
@@ -258,6 +266,7 @@ int guest_mem_remove(struct guest_mem *mem, const struct guest_region_desc *d)
 		if (--r->refs > 0)
 			return 0;
 		munmap(r->map_base, r->map_len);
+		close(r->fd);
 		memmove(r, r + 1, (mem->nregions - i - 1) * sizeof(*r));
 		mem->nregions--;
 		return 0;
@@ -276,8 +285,10 @@ void guest_mem_clear(struct guest_mem *mem)
 {
 	unsigned int i;
 
-	for (i = 0; i < mem->nregions; i++)
+	for (i = 0; i < mem->nregions; i++) {
 		munmap(mem->regions[i].map_base, mem->regions[i].map_len);
+		close(mem->regions[i].fd);
+	}
 	mem->nregions = 0;
 }
 

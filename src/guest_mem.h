@@ -25,6 +25,7 @@ struct guest_region {
 	void *map_base;		/* what mmap returned (page aligned) */
 	size_t map_len;
 	unsigned int refs;	/* identical ADD_MEM_REGs not yet removed */
+	int fd;			/* our own duplicate of the region's file */
 };
 
 /* Dirty-page log (SET_LOG_BASE): one bit per GUEST_MEM_LOG_PAGE of GPA. */
@@ -60,7 +61,8 @@ struct guest_region_desc {
 void guest_mem_init(struct guest_mem *mem);
 /*
  * guest_mem_add() maps the region; it does NOT take ownership of @fd: the
- * caller closes it afterwards (the mapping stays valid without it).
+ * caller closes it afterwards. The region keeps a duplicate of its own (the
+ * fd store hands it to the next vuring process: src/fdstore.c).
  */
 int guest_mem_add(struct guest_mem *mem, const struct guest_region_desc *d, int fd);
 int guest_mem_remove(struct guest_mem *mem, const struct guest_region_desc *d);
