@@ -737,6 +737,8 @@ static int conn_dispatch(struct vu_conn *c)
 	msg_close_fds(m);
 	if (r < 0)
 		return r;
+	/* Also before answering: what the front-end was told is kept. */
+	vu_dev_changed(c->dev);
 	if (hd->replies)
 		return conn_send(c, &m->reply, m->reply_size);
 	if (need_reply)

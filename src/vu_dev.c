@@ -300,6 +300,7 @@ static int ring_try_start(struct vu_dev *dev, struct vu_ring *ring)
 		return vu_dev_fail(dev, "ring %u: cannot start: %s", idx, strerror(-r));
 	ring->started = true;
 	ring_log_state(dev, ring, "started");
+	vu_dev_changed(dev);
 	if (dev->ops && dev->ops->ring_start) {
 		r = dev->ops->ring_start(dev, idx, dev->ops_arg);
 		if (r < 0)
@@ -473,6 +474,19 @@ void vu_dev_free(struct vu_dev *dev)
 		 (unsigned long long)c->messages, (unsigned long long)c->nacks,
 		 (unsigned long long)c->broken);
 	free(dev);
+}
+
+/**
+ * vu_dev_changed() - the device's state changed: tell whoever keeps a copy
+ * @dev: device
+ *
+ * Called after every front-end message and whenever a ring starts, so the
+ * fd store (fdstore.c) always holds what a restarted vuring needs.
+ */
+void vu_dev_changed(struct vu_dev *dev)
+{
+	if (dev->on_change)
+		dev->on_change(dev, dev->on_change_arg);
 }
 
 /**

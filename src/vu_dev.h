@@ -161,6 +161,9 @@ struct vu_dev {
 	void *ops_arg;
 	void (*on_broken)(void *arg);	/* set by the connection */
 	void *on_broken_arg;
+	/* Told after each message and ring start: the fd store keeps a copy. */
+	void (*on_change)(struct vu_dev *dev, void *arg);
+	void *on_change_arg;
 };
 
 int vu_dev_new(struct event_base *base, const struct conf *conf, struct vu_dev **out);
@@ -169,6 +172,7 @@ void vu_dev_set_ops(struct vu_dev *dev, const struct vu_dev_ops *ops, void *arg)
 void vu_dev_reset(struct vu_dev *dev);
 int vu_dev_fail(struct vu_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void vu_dev_changed(struct vu_dev *dev);
 bool vu_dev_has_feature(const struct vu_dev *dev, unsigned int bit);
 bool vu_dev_has_protocol_feature(const struct vu_dev *dev, unsigned int bit);
 
