@@ -27,6 +27,7 @@
 #include <linux/if_tun.h>
 
 #include "backend.h"
+#include "fdstore.h"
 #include "log.h"
 
 /* UAPI names newer than Debian 12's linux-libc-dev (6.1); values from 6.2. */
@@ -216,6 +217,83 @@ fail:
 }
 
 /**
+ * tap_adopt_fd() - check a queue fd the fd store handed back (fdstore.c)
+ * @t: the TAP being opened
+ * @fd: the fd
+ * @multi_queue: set to the TAP's kind
+ *
+ * A queue the previous vuring had detached (its rings were disabled) is
+ * attached again first (TUNGETIFF wants an attached queue); the rings'
+ * SET_VRING_ENABLE state decides afresh. tun answers EINVAL to attaching a
+ * queue that is attached already, or that belongs to a single-queue TAP.
+ *
+ * Return: 0 if @fd is a queue of our TAP with our flags, else a negative errno.
+ */
+static int tap_adopt_fd(const struct tap *t, int fd, bool *multi_queue)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_ATTACH_QUEUE;
+	if (ioctl(fd, TUNSETQUEUE, &ifr) < 0 && errno != EINVAL)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return -errno;
+	if (strncmp(ifr.ifr_name, t->ifname, IFNAMSIZ) ||
+	    (ifr.ifr_flags & TAP_FLAGS) != TAP_FLAGS)
+		return -EINVAL;
+	*multi_queue = ifr.ifr_flags & IFF_MULTI_QUEUE;
+	return 0;
+}
+
+/**
+ * tap_adopt_queues() - take every queue from the fd store, if it has them
+ * @t: the TAP being opened, no queue open yet
+ *
+ * All or nothing: with a queue missing or foreign, the ones taken are
+ * closed and the TAP is opened as usual.
+ *
+ * Return: 0 when every queue came from the store, else -ENOENT.
+ */
+static int tap_adopt_queues(struct tap *t)
+{
+	unsigned int i;
+	bool mq = true;
+
+	for (i = 0; i < t->be.queue_pairs; i++) {
+		int fd = fdstore_take_tap(i);
+		bool this_mq;
+
+		if (fd < 0)
+			goto fail;
+		if (tap_adopt_fd(t, fd, &this_mq) < 0 || (i && this_mq != mq)) {
+			log_warn("TAP %s: queue %u from the fd store is not ours; opening anew",
+				 t->ifname, i);
+			close(fd);
+			goto fail;
+		}
+		mq = this_mq;
+		t->q[i].fd = fd;
+		t->q[i].attached = true;
+	}
+	t->multi_queue = mq;
+	t->created = false;
+	log_info("TAP %s: %u queue(s) from the fd store", t->ifname, t->be.queue_pairs);
+	return 0;
+fail:
+	if (i)
+		log_warn("TAP %s: only %u of %u queues in the fd store; opening anew", t->ifname,
+			 i, t->be.queue_pairs);
+	while (i--) {
+		close(t->q[i].fd);
+		t->q[i].fd = -1;
+		t->q[i].attached = false;
+	}
+	return -ENOENT;
+}
+
+/**
  * tap_open_queues() - one attached fd per queue pair
  * Return: 0 or a negative errno (logged).
  */
@@ -224,6 +302,8 @@ static int tap_open_queues(struct tap *t, bool exists)
 	unsigned int i;
 	int fd, r;
 
+	if (tap_adopt_queues(t) == 0)
+		return 0;
 	r = tap_open_first(t, exists);
 	if (r < 0)
 		return r;

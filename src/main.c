@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "dialer.h"
+#include "fdstore.h"
 #include "listener.h"
 #include "log.h"
 #include "net.h"
@@ -237,6 +238,7 @@ static void on_terminate(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	fdstore_freeze();
 	notify_stopping();
 	event_base_loopexit(d->base, NULL);
 }
@@ -299,6 +301,7 @@ static void on_frontend_gone(void *arg)
 	struct daemon *d = arg;
 
 	d->conn = NULL;
+	fdstore_session_end();
 	if (d->listener && !listener_is_listening(d->listener)) {
 		log_info("the front-end of the inherited connection is gone; exiting");
 		notify_stopping();
@@ -334,7 +337,29 @@ static void on_frontend(int fd, void *arg)
 		on_frontend_gone(d);
 		return;
 	}
+	fdstore_session_begin(fd);
 	notify_status("serving a front-end");
+}
+
+/**
+ * frontend_resume() - serve again the session a previous vuring left in
+ * the service manager's fd store, if there is one
+ * @d: the daemon
+ *
+ * Return: true if a session was taken up (a failure to rebuild it breaks
+ * the device, and the connection then closes like any other).
+ */
+static bool frontend_resume(struct daemon *d)
+{
+	int fd = fdstore_resume_socket();
+
+	if (fd < 0)
+		return false;
+	on_frontend(fd, d);
+	if (!d->conn)
+		return false;
+	fdstore_resume(d->vdev);
+	return true;
 }
 
 /**
@@ -376,6 +401,7 @@ static int datapath_open(struct daemon *d)
 static int frontend_open(struct daemon *d)
 {
 	int r = vu_dev_new(d->base, &d->conf, &d->vdev);
+	bool resumed;
 
 	if (r < 0) {
 		log_error("cannot create the vhost-user device: %s", strerror(-r));
@@ -384,9 +410,11 @@ static int frontend_open(struct daemon *d)
 	r = datapath_open(d);
 	if (r < 0)
 		return r;
+	fdstore_attach(d->vdev, d->net);
+	resumed = frontend_resume(d);
 	if (d->conf.socket_mode == CONF_SOCKET_CLIENT) {
 		r = dialer_new(d->base, &d->conf, on_frontend, d, &d->dialer);
-		if (r == 0)
+		if (r == 0 && !resumed)
 			dialer_start(d->dialer);
 		return r;
 	}
@@ -454,6 +482,11 @@ static int daemon_run(struct daemon *d)
 		log_error("cannot install signal handlers");
 		goto out;
 	}
+	/* Before anything is opened: the fd store may hand it back. */
+	if (fdstore_init() < 0) {
+		log_error("out of memory");
+		goto out;
+	}
 	if (frontend_open(d) < 0) {
 		notify_status("error: cannot open the vhost-user socket");
 		goto out;
@@ -478,6 +511,7 @@ static int daemon_run(struct daemon *d)
 out:
 	ctl_free(d->ctl);
 	frontend_close(d);
+	fdstore_close();
 	if (d->sig_term)
 		event_free(d->sig_term);
 	if (d->sig_int)

@@ -6,11 +6,13 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "fdstore.h"
 #include "log.h"
 #include "notify.h"
 
@@ -64,19 +66,33 @@ void notify_status(const char *fmt, ...)
 /**
  * notify_listen_fd() - the socket systemd passed us through socket activation
  *
+ * The fds the fd store hands back come the same way, under names of their
+ * own (fdstore.c takes those); they are not counted here.
+ *
  * Return: the fd, or -1 when not socket-activated (or built without
  * libsystemd). More than one passed socket is refused: vuring serves exactly
  * one vhost-user socket.
  */
 int notify_listen_fd(void)
 {
+	int fd = -1;
 #ifdef HAVE_SYSTEMD
-	int n = sd_listen_fds(1);
+	char **names = NULL;
+	int n = sd_listen_fds_with_names(0, &names), found = 0;
 
-	if (n == 1)
-		return SD_LISTEN_FDS_START;
-	if (n > 1)
-		log_warn("systemd passed %d sockets, expected 1: ignoring them", n);
+	for (int i = 0; i < n; i++) {
+		if (fdstore_is_ours(names ? names[i] : NULL))
+			continue;
+		fd = SD_LISTEN_FDS_START + i;
+		found++;
+	}
+	for (int i = 0; names && names[i]; i++)
+		free(names[i]);
+	free(names);
+	if (found > 1) {
+		log_warn("systemd passed %d sockets, expected 1: ignoring them", found);
+		fd = -1;
+	}
 #endif
-	return -1;
+	return fd;
 }

@@ -35,9 +35,10 @@ rl_vuring_start() {
 }
 
 rl_wait_log() {
-	local deadline=$((SECONDS + $4))
+	local deadline=$((SECONDS + $4)) n
 	while [ "$SECONDS" -lt "$deadline" ]; do
-		[ "$(grep -Ec -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		n=$(grep -Ec -- "$2" "$1" 2>/dev/null)
+		[ "${n:-0}" -ge "$3" ] && return 0
 		sleep "$VM_POLL_SECS"
 	done
 	return 1
