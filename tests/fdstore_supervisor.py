@@ -29,6 +29,8 @@ CONTROL is a FIFO the test writes commands to, one per line:
                    (TERM: up to the stop timeout, then KILL), start it again
   stop             SIGTERM the child, wait, exit (the store is closed)
   dump             log the names in the store
+  corrupt NAME     overwrite the stored file NAME with zeros (a damaged
+                   record, for tests of what the child does with one)
 
 LOG gets one line per event, each starting with a time (seconds, monotonic
 clock): START n pid fds names, READY pid, STORE name, REMOVE name count,
@@ -215,6 +217,11 @@ class Supervisor:
             return False
         elif words[0] == "dump":
             self.event("DUMP " + " ".join(n for n, _ in self.store))
+        elif words[0] == "corrupt" and len(words) == 2:
+            for name, fd in self.store:
+                if name == words[1]:
+                    os.pwrite(fd, bytes(os.fstat(fd).st_size), 0)
+                    self.event(f"CORRUPTED {name}")
         else:
             self.event(f"BAD-COMMAND {line}")
         return True

@@ -1,0 +1,161 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# fdstore_qemu.sh - the fd store's bookkeeping, with QEMU's own front-end and
+# no guest (-S: QEMU negotiates features, ownership and the rings' eventfds
+# as soon as it connects).
+#
+# vuring runs under tests/fdstore_supervisor.py (the stand-in for systemd).
+#   1. Restarts with SIGTERM and SIGKILL: each new vuring resumes the stored
+#      session, QEMU (started without reconnect) stays connected and does
+#      not negotiate again.
+#   2. A damaged session record: the new vuring does not resume, removes the
+#      session's fds from the store, so QEMU sees the disconnect; QEMU
+#      (reconnect=1 this time) connects again and negotiates afresh.
+#   3. QEMU goes: the session's fds leave the store; a restart then has
+#      nothing to resume.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$top_srcdir/tests/tap.sh"
+
+QEMU=${QEMU:-qemu-system-x86_64}
+command -v "$QEMU" >/dev/null 2>&1 || skip_all "$QEMU not installed (apt-get install qemu-system-x86)"
+command -v python3 >/dev/null 2>&1 || skip_all "python3 not installed"
+[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
+"$VURING" --version | grep -q . || skip_all "VURING does not run"
+
+# How long one expected event may take (ASan builds, TCG start-up).
+WAIT_SECONDS=15
+QEMU_SECONDS=120
+QUEUES=2
+
+dir=$(mktemp -d)
+pids=
+cleanup() {
+	for p in $pids; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	sleep 0.5
+	for p in $pids; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	if [ "${VM_KEEP:-0}" = 1 ]; then echo "# kept $dir"; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+sock=$dir/vhost.sock
+ctl=$dir/ctl
+suplog=$dir/supervisor.log
+
+# wait_count FILE PATTERN N: wait until FILE has at least N lines matching.
+wait_count() {
+	local n
+	for _ in $(seq $((WAIT_SECONDS * 10))); do
+		n=$(grep -Ec -- "$2" "$1" 2>/dev/null)
+		[ "${n:-0}" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+count() {
+	local n
+	n=$(grep -Ec -- "$2" "$1" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# start_qemu LOG CHARDEV_OPTS: a paused machine with a vhost-user NIC.
+start_qemu() {
+	timeout -s KILL "$QEMU_SECONDS" "$QEMU" -M pc -accel tcg -nodefaults -nographic -S \
+		-monitor none -m 64M \
+		-object memory-backend-memfd,id=mem,size=64M,share=on -numa node,memdev=mem \
+		-chardev "socket,id=c0,path=$sock${2:+,$2}" \
+		-netdev "vhost-user,id=n0,chardev=c0,queues=$QUEUES" \
+		-device virtio-net-pci,netdev=n0,mq=on,vectors=0,romfile= >"$1" 2>&1 &
+	QPID=$!
+	pids="$pids $QPID"
+}
+
+# negotiated LOG: QEMU set up every ring's call fd (the last step at -S).
+negotiated() {
+	wait_count "$1" "ring $((2 * QUEUES - 1)) \(tx$((QUEUES - 1))\) call:" 1
+}
+
+# restart SIG N: restart vuring; N is the new process's start number.
+restart() {
+	echo "restart $1" > "$ctl"
+	wait_count "$suplog" '^[0-9.]+ READY' $(($2 + 1))
+}
+
+printf '[vhost-user]\npath = %s\n[backend]\nqueue-pairs = %s\n' "$sock" "$QUEUES" > "$dir/vuring.ini"
+mkfifo "$ctl"
+python3 "$top_srcdir/tests/fdstore_supervisor.py" --fdstore-max 64 --child-log "$dir/v" \
+	"$ctl" "$suplog" -- "$VURING" --config "$dir/vuring.ini" --log-level debug &
+pids="$pids $!"
+wait_count "$suplog" '^[0-9.]+ READY' 1
+ok $? "vuring under the supervisor is ready"
+
+# ---------------------------------------------------------------- 1. resume
+start_qemu "$dir/q1.log" ""
+negotiated "$dir/v-0.log"
+ok $? "QEMU (no reconnect) connects and negotiates"
+wait_count "$suplog" 'STORE vuring-fd-sock-' 1
+ok $? "the connected socket is in the store"
+
+n=1
+for sig in TERM KILL; do
+	restart "$sig" "$n"
+	ok $? "restart $n ($sig): a new vuring is ready"
+	wait_count "$dir/v-$n.log" 'fd store: resumed the session' 1
+	ok $? "restart $n ($sig): it resumed the session"
+	[ "$(count "$dir/v-$n.log" '<- ')" -eq 0 ]
+	ok $? "restart $n ($sig): QEMU did not negotiate again (no message at all)"
+	n=$((n + 1))
+done
+kill -0 "$QPID" 2>/dev/null
+ok $? "QEMU is still running"
+grep -q 'Connection reset\|disconnect' "$dir/q1.log"
+ok $((!$?)) "QEMU logged no disconnect"
+# The session's fds still serve: QEMU's own exit is seen by the third vuring.
+kill -TERM "$QPID"
+wait "$QPID" 2>/dev/null
+wait_count "$dir/v-2.log" 'front-end connection closed' 1
+ok $? "the resumed vuring sees QEMU go (the socket is the one QEMU had)"
+wait_count "$suplog" 'REMOVE vuring-fd-sock-' 1
+ok $? "QEMU gone: the socket leaves the store"
+echo dump > "$ctl"
+wait_count "$suplog" '^[0-9.]+ DUMP' 1
+grep '^[0-9.]* DUMP' "$suplog" | tail -n1 | grep -Eq 'sock|kick|call|err|mem'
+ok $((!$?)) "QEMU gone: no fd of its session is left in the store"
+restart TERM "$n"
+ok $? "restart $n without a session: ready"
+grep -q 'fd store: resumed' "$dir/v-$n.log"
+ok $((!$?)) "restart $n: nothing to resume"
+n=$((n + 1))
+
+# ---------------------------------------------------------------- 2. damaged record
+start_qemu "$dir/q2.log" "reconnect=1"
+negotiated "$dir/v-$((n - 1)).log"
+ok $? "a new QEMU (reconnect=1) connects and negotiates"
+echo "corrupt vuring-fd-state" > "$ctl"
+wait_count "$suplog" 'CORRUPTED vuring-fd-state' 1
+restart KILL "$n"
+ok $? "restart $n after the record was damaged: ready"
+grep -q 'record is damaged' "$dir/v-$n.log"
+ok $? "restart $n: the damaged record is noticed"
+grep -q 'fd store: resumed' "$dir/v-$n.log"
+ok $((!$?)) "restart $n: nothing is resumed from it"
+negotiated "$dir/v-$n.log"
+ok $? "QEMU saw the disconnect, reconnected and negotiated afresh"
+kill -0 "$QPID" 2>/dev/null
+ok $? "QEMU is still running"
+
+echo stop > "$ctl"
+wait_count "$suplog" 'STOPPED' 1
+ok $? "the supervisor stops vuring"
+ok "$(count "$suplog" 'TIMEOUT')" "every vuring exited on SIGTERM in time"
+bad=0
+for f in "$dir"/v-*.log; do
+	grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$f" && bad=1
+done
+ok $bad "no sanitizer report from any vuring"
+[ "$TAP_FAILED" -eq 0 ] || { tail -n 40 "$suplog" | sed 's/^/# /'; tail -n 20 "$dir"/v-*.log | sed 's/^/# /'; }
+done_testing
