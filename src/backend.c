@@ -23,8 +23,12 @@ int backend_open(const struct conf *conf, struct uring *u, struct backend **ret)
 	case CONF_BACKEND_TAP:
 		return backend_tap_ops.open(conf, u, ret);
 	case CONF_BACKEND_XDP:
-		log_error("the AF_XDP back-end is not implemented yet; use backend = tap");
+#ifdef HAVE_XDP
+		return backend_xdp_ops.open(conf, u, ret);
+#else
+		log_error("this vuring was built without the AF_XDP back-end (configure --enable-xdp)");
 		return -EOPNOTSUPP;
+#endif
 	}
 	log_error("unknown back-end type %d", (int)conf->backend);
 	return -EINVAL;

@@ -126,6 +126,7 @@ struct backend {
 };
 
 extern const struct backend_ops backend_tap_ops;
+extern const struct backend_ops backend_xdp_ops;	/* only with HAVE_XDP */
 
 int backend_open(const struct conf *conf, struct uring *u, struct backend **ret);
 

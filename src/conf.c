@@ -38,6 +38,16 @@
 #define URING_ENTRIES_MAX 32768
 /* Redialing faster than this is a busy loop against a front-end that is gone. */
 #define RECONNECT_MIN_MS 10
+/* rtnetlink refuses interfaces with more than 4096 queues. */
+#define XDP_QUEUE_MAX 4095
+/* UMEM frames per queue pair: half receive, half send; each half is an
+ * AF_XDP ring, which needs a power of two, and 32 frames is the kernel's
+ * copy-mode send batch. */
+#define XDP_UMEM_FRAMES_MIN 64
+#define XDP_UMEM_FRAMES_MAX 65536
+/* An aligned UMEM's frames are powers of two from 2048 to a page. */
+#define XDP_FRAME_SIZE_MIN 2048
+#define XDP_FRAME_SIZE_MAX 4096
 
 /* offsetof(struct conf, f), refusing to compile unless the field has type t:
  * the value code stores through a pointer of that type. */
@@ -71,6 +81,9 @@
 /* Indexed by enum conf_socket_mode, conf_backend_type, conf_seccomp, log_level. */
 static const char *const socket_modes[] = { "server", "client", NULL };
 static const char *const backend_types[] = { "tap", "xdp", NULL };
+/* Indexed by enum conf_xdp_mode, enum conf_xdp_program. */
+static const char *const xdp_modes[] = { "auto", "zero-copy", "copy", NULL };
+static const char *const xdp_programs[] = { "load", "existing", NULL };
 static const char *const seccomp_modes[] = {
 	[CONF_SECCOMP_NO] = "no", [CONF_SECCOMP_YES] = "yes", [CONF_SECCOMP_LOG] = "log", NULL
 };
@@ -128,6 +141,21 @@ const struct conf_key conf_keys[] = {
 		"offer notification suppression (VIRTIO_RING_F_EVENT_IDX)"),
 	BOOLEAN("backend", "indirect-desc", indirect_desc, "yes",
 		"offer indirect descriptor tables (VIRTIO_RING_F_INDIRECT_DESC)"),
+
+	NUM("xdp", "queue", CONF_UINT, 0, 0, XDP_QUEUE_MAX, xdp_queue, "0",
+	    "interface queue of queue pair 0; pair N uses queue + N"),
+	ENUMERATED("xdp", "mode", xdp_modes, xdp_mode, "auto",
+		   "auto: zero-copy where the driver supports it, else copy"),
+	/* 2048 frames each way: AF_XDP's customary ring size, 16 MiB a pair. */
+	NUM("xdp", "umem-frames", CONF_POW2, 0, XDP_UMEM_FRAMES_MIN, XDP_UMEM_FRAMES_MAX,
+	    xdp_umem_frames, "4096",
+	    "UMEM frames per queue pair, half for receiving and half for sending"),
+	/* A page: frames up to 3.8 KB (MTU 3800) fit after the kernel's headroom. */
+	NUM("xdp", "frame-size", CONF_POW2, 0, XDP_FRAME_SIZE_MIN, XDP_FRAME_SIZE_MAX,
+	    xdp_frame_size, "4096",
+	    "bytes per UMEM frame; 2048 fits MTU 1500 in half the memory"),
+	ENUMERATED("xdp", "program", xdp_programs, xdp_program, "load",
+		   "load: attach libxdp's AF_XDP program; existing: use the XSKMAP already there"),
 
 	/* 64, like vhost-net's VHOST_NET_BATCH: past that a batch saves no
 	 * further syscalls and only delays the first frame. */
@@ -304,7 +332,11 @@ static int check_cross_keys(const struct conf *conf)
 	RULE(conf->socket_mode == CONF_SOCKET_CLIENT && conf->listen_fd >= 0,
 	     "[vhost-user] mode = client connects by itself: --fd is for server mode");
 	RULE(conf->backend == CONF_BACKEND_XDP && !conf->ifname,
-	     "[backend] type = xdp needs an existing interface: set interface or --tap");
+	     "[backend] type = xdp needs an existing interface: set interface or --xdp");
+	RULE(conf->backend == CONF_BACKEND_XDP &&
+	     conf->xdp_queue + conf->queue_pairs - 1 > XDP_QUEUE_MAX,
+	     "[xdp] queue = %u with queue-pairs = %u needs queues past %u, the most an interface has",
+	     conf->xdp_queue, conf->queue_pairs, XDP_QUEUE_MAX);
 #ifndef HAVE_XDP
 	RULE(conf->backend == CONF_BACKEND_XDP,
 	     "[backend] type = xdp: this vuring was built without AF_XDP (configure --enable-xdp)");

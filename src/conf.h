@@ -21,6 +21,17 @@ enum conf_backend_type {
 	CONF_BACKEND_XDP,
 };
 
+enum conf_xdp_mode {
+	CONF_XDP_AUTO,		/* zero-copy where the driver can, else copy */
+	CONF_XDP_ZEROCOPY,	/* zero-copy or fail */
+	CONF_XDP_COPY,		/* always copy */
+};
+
+enum conf_xdp_program {
+	CONF_XDP_LOAD,		/* vuring attaches libxdp's AF_XDP program */
+	CONF_XDP_EXISTING,	/* use the XSKMAP of a program already attached */
+};
+
 enum conf_seccomp {
 	CONF_SECCOMP_NO,	/* no syscall filter */
 	CONF_SECCOMP_YES,	/* a syscall outside the list kills vuring */
@@ -50,6 +61,13 @@ struct conf {
 	bool mrg_rxbuf;
 	bool event_idx;
 	bool indirect_desc;
+
+	/* [xdp] */
+	unsigned int xdp_queue;		/* interface queue of queue pair 0 */
+	enum conf_xdp_mode xdp_mode;
+	unsigned int xdp_umem_frames;	/* UMEM frames per queue pair */
+	unsigned int xdp_frame_size;	/* bytes per UMEM frame */
+	enum conf_xdp_program xdp_program;
 
 	/* [datapath] */
 	unsigned int batch_size;	/* chains per io_uring submission */

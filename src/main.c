@@ -35,6 +35,7 @@ struct cli {
 	const char *check_config_path;
 	const char *socket_path;
 	const char *ifname;
+	const char *xdp_ifname;		/* --xdp: interface, and type = xdp */
 	const char *log_level;
 	int listen_fd;
 	int verbose;
@@ -61,6 +62,7 @@ enum {
 	OPT_CONFIG,
 	OPT_CHECK_CONFIG,
 	OPT_TAP,
+	OPT_XDP,
 	OPT_LOG_LEVEL,
 	OPT_VERSION,
 };
@@ -72,6 +74,7 @@ static const struct option long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "tap", required_argument, NULL, OPT_TAP },
+	{ "xdp", required_argument, NULL, OPT_XDP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
@@ -91,6 +94,7 @@ static void usage(FILE *out)
 		"  --config FILE          read settings from the INI file FILE\n"
 		"  --check-config FILE    validate FILE, print the effective settings, exit\n"
 		"  --tap IFNAME           TAP interface to attach to\n"
+		"  --xdp IFNAME           AF_XDP on this interface instead of a TAP\n"
 		"  -v, --verbose          more log output (repeat for debug)\n"
 		"  --log-level LEVEL      error, warn, info or debug\n"
 		"  -h, --help             this text\n"
@@ -149,6 +153,9 @@ static int cli_parse(int argc, char **argv, struct cli *cli)
 		case OPT_TAP:
 			cli->ifname = optarg;
 			break;
+		case OPT_XDP:
+			cli->xdp_ifname = optarg;
+			break;
 		case 'v':
 			cli->verbose++;
 			break;
@@ -175,6 +182,10 @@ static int cli_parse(int argc, char **argv, struct cli *cli)
 		fprintf(stderr, "vuring: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (cli->ifname && cli->xdp_ifname) {
+		fprintf(stderr, "vuring: --tap and --xdp exclude each other\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -190,12 +201,14 @@ static int cli_apply(const struct cli *cli, struct conf *conf)
 		if (!conf->socket_path)
 			return -ENOMEM;
 	}
-	if (cli->ifname) {
+	if (cli->ifname || cli->xdp_ifname) {
 		free(conf->ifname);
-		conf->ifname = strdup(cli->ifname);
+		conf->ifname = strdup(cli->ifname ? cli->ifname : cli->xdp_ifname);
 		if (!conf->ifname)
 			return -ENOMEM;
 	}
+	if (cli->xdp_ifname)
+		conf->backend = CONF_BACKEND_XDP;
 	if (cli->listen_fd >= 0)
 		conf->listen_fd = cli->listen_fd;
 	if (cli->log_level)

@@ -86,6 +86,9 @@ static const struct {
 	{ IORING_OP_WRITEV, "WRITEV" },
 	{ IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL" },
 	{ IORING_OP_POLL_ADD, "POLL_ADD" },
+	/* The AF_XDP back-end: TX kicks on its sockets, and their backoff. */
+	{ IORING_OP_SENDMSG, "SENDMSG" },
+	{ IORING_OP_TIMEOUT, "TIMEOUT" },
 };
 
 /*

@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# xdp_datapath.sh - frames through vuring's AF_XDP back-end both ways, with
+# DPDK's virtio-user (testpmd) as the front-end and a veth pair between two
+# network namespaces as the host side: vuring binds AF_XDP sockets to the
+# queues of one end (xv0), the other end (xp0) plays the network.
+#
+#   guest -> host: testpmd "start tx_first N" sends N bursts of 32 frames per
+#                  queue; xp0 must receive exactly the frames testpmd put in
+#                  its rings (xp0's rx counter), and they must be testpmd's
+#                  UDP frames (a capture).
+#   host -> guest: frame_tool sends M frames out of xp0 at a modest rate;
+#                  testpmd in rxonly mode must count exactly M.
+# With 1 queue pair on a 1-queue veth and 2 on a 2-queue veth; then vuring
+# ends on SIGTERM and its XDP program must be gone from xv0.
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/dpdk_lib.sh"
+. "$top_srcdir/tests/xdp_lib.sh"
+
+[ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): DPDK tests skipped"
+need_root
+need_testpmd
+[ -x "$VURING" ] || skip_all "VURING not set to the daemon"
+FRAME_TOOL=$top_builddir/tests/frame_tool
+[ -x "$FRAME_TOOL" ] || skip_all "tests/frame_tool not built"
+
+BURSTS=100		# tx_first bursts of 32 frames
+RX_FRAMES=5000
+RX_PPS=20000
+dir=$(mktemp -d)
+
+cleanup() {
+	[ -n "${TESTPMD_PID:-}" ] && kill -9 "$TESTPMD_PID" 2>/dev/null
+	xdp_cleanup
+	[ -n "${VURING_KEEP:-}" ] && echo "# kept $dir" || rm -rf "$dir"
+}
+trap cleanup EXIT
+
+xdp_veth 1 || skip_all "cannot create network namespaces and a veth pair"
+xdp_need_support "$dir"
+xdp_need_build "$dir"
+
+run_queues() {
+	local q=$1 rx0 drop0 rx1 sent got busy
+	xdp_veth "$q" || { ok 1 "q=$q: veth pair with $q queues"; return; }
+	xdp_start_vuring "$dir" "$q"
+	ok $? "q=$q: vuring listens with AF_XDP on $XDP_IF"
+	grep -q "AF_XDP on $XDP_IF" "$XDP_LOG"
+	ok $? "q=$q: vuring logged its AF_XDP sockets"
+	xdp_prog_attached
+	ok $? "q=$q: an XDP program is attached to $XDP_IF"
+
+	testpmd_start_frontend "$dir/testpmd-$q" "$dir/sock" "$q"
+	testpmd_wait_prompt 30
+	ok $? "q=$q: testpmd (virtio-user) came up and connected"
+
+	# guest -> host
+	rx0=$(xdp_peer_stat rx_packets)
+	drop0=$(xdp_peer_stat rx_dropped)
+	timeout 20 ip netns exec "$XDP_PEER_NS" tcpdump -nn -i "$XDP_PEER_IF" -c 5 udp \
+		>"$dir/capture-$q.txt" 2>/dev/null &
+	local cap=$!
+	sleep 1
+	testpmd_cmd "set fwd rxonly"
+	testpmd_cmd "start tx_first $BURSTS"
+	sleep 3
+	testpmd_cmd "stop"
+	sleep 1
+	rx1=$(xdp_peer_stat rx_packets)
+	sent=$(testpmd_total TX-packets)
+	got=$((rx1 - rx0))
+	diag "q=$q: testpmd queued ${sent:-?} of $((BURSTS * 32 * q)), $XDP_PEER_IF received $got," \
+		"dropped $(($(xdp_peer_stat rx_dropped) - drop0)); $XDP_IF tx_dropped $(xdp_stat tx_dropped)"
+	[ "${sent:-0}" -ge $((BURSTS * 32)) ] && [ "$got" -eq "$sent" ]
+	ok $? "q=$q: every frame virtio-user queued arrived at the veth peer"
+	wait "$cap"
+	[ "$(grep -c 'UDP' "$dir/capture-$q.txt")" -ge 5 ]
+	ok $? "q=$q: captured frames are testpmd's UDP frames"
+
+	# host -> guest: one sender per queue, each on its own CPU, so on its own
+	# queue (xdp_peer_xps).
+	testpmd_cmd "start"
+	sleep 1
+	local i pids=()
+	for ((i = 0; i < q; i++)); do
+		ip netns exec "$XDP_PEER_NS" taskset -c $((i % $(nproc))) "$FRAME_TOOL" send \
+			"$XDP_PEER_IF" $((RX_FRAMES / q)) 64 $((RX_PPS / q)) >/dev/null &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	sleep 2
+	testpmd_cmd "stop"
+	sleep 1
+	got=$(testpmd_total RX-packets)
+	diag "q=$q: sent $RX_FRAMES out of $XDP_PEER_IF, testpmd received ${got:-?}"
+	[ "${got:-0}" -eq "$RX_FRAMES" ]
+	ok $? "q=$q: all $RX_FRAMES frames from the veth peer arrived at virtio-user"
+
+	testpmd_quit
+	TESTPMD_PID=
+	xdp_stop_vuring
+	ok $? "q=$q: vuring exits 0 on SIGTERM"
+	grep -E 'queue [0-9]+ \((rx|tx)[0-9]+\)|AF_XDP\)' "$XDP_LOG" | sed "s/^/# q=$q: /"
+	busy=$(grep -cE 'queue [0-9]+ \(rx[0-9]+\): [1-9][0-9]* packets' "$XDP_LOG")
+	[ "$busy" -eq "$q" ]
+	ok $? "q=$q: frames arrived on all $q receive queue(s) ($busy)"
+	xdp_prog_attached
+	[ $? -ne 0 ]
+	ok $? "q=$q: no XDP program left on $XDP_IF after SIGTERM"
+	xdp_no_sanitizer_report
+	ok $? "q=$q: no sanitizer report"
+}
+
+run_queues 1
+run_queues 2
+done_testing
