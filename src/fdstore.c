@@ -243,7 +243,7 @@ static void inherited_collect(void)
 	char **names = NULL;
 	int n = sd_listen_fds_with_names(0, &names);
 
-	if (n > 0) {
+	if (n > 0 && names) {
 		store.in = calloc((size_t)n, sizeof(*store.in));
 		for (int i = 0; i < n; i++) {
 			int fd = SD_LISTEN_FDS_START + i;

@@ -13,6 +13,8 @@
 #      (reconnect=1 this time) connects again and negotiates afresh.
 #   3. QEMU goes: the session's fds leave the store; a restart then has
 #      nothing to resume.
+#   4. Client mode (QEMU listens): a resumed vuring does not dial again, and
+#      dials once its resumed front-end is gone.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$top_srcdir/tests/tap.sh"
@@ -74,9 +76,11 @@ start_qemu() {
 	pids="$pids $QPID"
 }
 
-# negotiated LOG: QEMU set up every ring's call fd (the last step at -S).
+# negotiated LOG [N]: QEMU set up every ring's call fd (the last step at -S),
+# N times in all (a resumed session logs it once more, from the record).
 negotiated() {
-	wait_count "$1" "ring $((2 * QUEUES - 1)) \(tx$((QUEUES - 1))\) call:" 1
+	wait_count "$1" "<- SET_VRING_CALL" 1 &&
+		wait_count "$1" "ring $((2 * QUEUES - 1)) \(tx$((QUEUES - 1))\) call:" "${2:-1}"
 }
 
 # restart SIG N: restart vuring; N is the new process's start number.
@@ -152,8 +156,41 @@ echo stop > "$ctl"
 wait_count "$suplog" 'STOPPED' 1
 ok $? "the supervisor stops vuring"
 ok "$(count "$suplog" 'TIMEOUT')" "every vuring exited on SIGTERM in time"
+kill -TERM "$QPID" 2>/dev/null
+wait "$QPID" 2>/dev/null
+
+# ---------------------------------------------------------------- 4. client mode
+csock=$dir/client.sock
+cctl=$dir/cctl
+csup=$dir/csupervisor.log
+printf '[vhost-user]\npath = %s\nmode = client\nreconnect-ms = 100\nreconnect-max-ms = 500\n[backend]\nqueue-pairs = %s\n' \
+	"$csock" "$QUEUES" > "$dir/client.ini"
+sock=$csock start_qemu "$dir/q3.log" "server=on,wait=off"
+mkfifo "$cctl"
+python3 "$top_srcdir/tests/fdstore_supervisor.py" --fdstore-max 64 --child-log "$dir/c" \
+	"$cctl" "$csup" -- "$VURING" --config "$dir/client.ini" --log-level debug &
+pids="$pids $!"
+negotiated "$dir/c-0.log"
+ok $? "client mode: vuring dials QEMU and QEMU negotiates"
+echo "restart KILL" > "$cctl"
+wait_count "$csup" '^[0-9.]+ READY' 2
+wait_count "$dir/c-1.log" 'fd store: resumed the session' 1
+ok $? "client mode: a SIGKILLed vuring's successor resumes the session"
+sleep 1
+! grep -q 'dialing the front-end' "$dir/c-1.log" && [ "$(count "$dir/c-1.log" '<- ')" -eq 0 ]
+ok $? "client mode: it does not dial again, and QEMU sends nothing again"
+kill -TERM "$QPID"
+wait "$QPID" 2>/dev/null
+wait_count "$dir/c-1.log" 'dialing the front-end' 1
+ok $? "client mode: once QEMU is gone, it dials"
+sock=$csock start_qemu "$dir/q4.log" "server=on,wait=off"
+negotiated "$dir/c-1.log" 2
+ok $? "client mode: and serves the next QEMU"
+echo stop > "$cctl"
+wait_count "$csup" 'STOPPED' 1
+ok $? "client mode: the supervisor stops vuring"
 bad=0
-for f in "$dir"/v-*.log; do
+for f in "$dir"/v-*.log "$dir"/c-*.log; do
 	grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$f" && bad=1
 done
 ok $bad "no sanitizer report from any vuring"
