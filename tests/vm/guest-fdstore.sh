@@ -175,6 +175,23 @@ ok $? "no vuring found the resumed rings broken"
 grep -c '^[0-9.]* HUP' "$SUPLOG" | grep -qx 0
 ok $? "no stored fd hung up"
 
+# The session changes under the store: the guest reloads its driver (QEMU
+# stops every ring, hands over new eventfds and new rings), then vuring is
+# killed again. The store must have followed: the successor resumes the new
+# rings, not the old ones.
+removed=$(grep -c '^[0-9.]* REMOVE vuring-fd-' "$SUPLOG")
+vm_cmd 60 "rmmod virtio_net && insmod /lib/modules/virtio_net.ko
+$(rl_eth_up_script "$GUEST_IP/24") && ethtool -L eth0 combined $QUEUES" > /dev/null
+ok $? "the guest reloads its NIC driver"
+vm_cmd 20 "ping -c 2 -w 15 $HOST_IP" > /dev/null
+ok $? "the guest pings after the reload"
+[ "$(grep -c '^[0-9.]* REMOVE vuring-fd-' "$SUPLOG")" -gt "$removed" ]
+ok $? "the store dropped the eventfds QEMU replaced"
+restart KILL "$n"
+n=$((n + 1))
+vm_cmd 20 "ping -c 3 -w 15 $HOST_IP" > /dev/null
+ok $? "the guest pings after a kill that followed the reload"
+
 vm_stop 20
 ok $? "guest powers off"
 echo stop > "$CTL"

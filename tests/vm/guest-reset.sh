@@ -66,8 +66,7 @@ starts() {
 }
 
 # Put eth0 back as the boot did: up, with its address.
-ETH_UP="i=0; while [ ! -e /sys/class/net/eth0 ] && [ \$i -lt 100 ]; do usleep 100000; i=\$((i + 1)); done
-ip link set eth0 up && { ip addr show dev eth0 | grep -q '$GUEST_IP/' || ip addr add $GUEST_IP/24 dev eth0; }"
+ETH_UP=$(rl_eth_up_script "$GUEST_IP/24")
 
 # check_reset NAME RESTARTS GUEST-SCRIPT: run GUEST-SCRIPT (which resets the
 # NIC), then require traffic both ways and, with RESTARTS=1, new ring starts

@@ -18,6 +18,8 @@
 #                                       (epoch seconds), empty if none
 #   rl_now                              epoch seconds with sub-second digits
 #   rl_sanitizer_clean LOG...           true if no ASan/UBSan report in the logs
+#   rl_eth_up_script ADDR/LEN           guest script: wait for eth0, bring it up
+#                                       with ADDR (after a driver reload)
 
 # rl_now: the current time as the capture prints it.
 rl_now() {
@@ -111,6 +113,13 @@ rl_capture_stop() {
 # rl_first_after T
 rl_first_after() {
 	awk -v t="$1" '$1 + 0 > t + 0 { print $1; exit }' "$RL_CAPTURE"
+}
+
+rl_eth_up_script() {
+	cat <<EOF
+i=0; while [ ! -e /sys/class/net/eth0 ] && [ \$i -lt 100 ]; do usleep 100000; i=\$((i + 1)); done
+ip link set eth0 up && { ip addr show dev eth0 | grep -q '${1%/*}/' || ip addr add $1 dev eth0; }
+EOF
 }
 
 rl_sanitizer_clean() {
