@@ -150,6 +150,8 @@ static uint64_t name_serial(const char *name)
 /* ---------------------------------------------------------------- the store */
 
 #ifdef HAVE_SYSTEMD
+#define FDS_CAN_NOTIFY true
+
 static int notify_msg(const char *msg, int fd)
 {
 	int r = fd >= 0 ? sd_pid_notify_with_fds(0, 0, msg, &fd, 1) : sd_notify(0, msg);
@@ -157,6 +159,9 @@ static int notify_msg(const char *msg, int fd)
 	return r < 0 ? r : r == 0 ? -ENOTCONN : 0;
 }
 #else
+/* Without libsystemd there is no store to talk to. */
+#define FDS_CAN_NOTIFY false
+
 static int notify_msg(const char *msg, int fd)
 {
 	(void)msg;
@@ -547,7 +552,8 @@ int fdstore_init(void)
 	slots_clear();
 	store.max_fds = env_max_fds();
 	inherited_collect();
-	store.enabled = getenv("NOTIFY_SOCKET") && (store.max_fds > 0 || store.nin > 0);
+	store.enabled = FDS_CAN_NOTIFY && getenv("NOTIFY_SOCKET") &&
+			(store.max_fds > 0 || store.nin > 0);
 	if (!store.enabled) {
 		inherited_drop_rest();
 		return 0;
