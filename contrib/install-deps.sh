@@ -6,14 +6,14 @@
 set -eu
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config perl \
-	libevent-dev liburing-dev libinih-dev \
+	libevent-dev liburing-dev libinih-dev libjson-c-dev \
 	libxdp-dev libbpf-dev libsystemd-dev systemtap-sdt-dev libseccomp-dev"
 
 # Real front-ends and kernel objects the integration and VM tests use, and
 # clang for the second build and the fuzzers.
 TEST_PKGS="clang libclang-rt-14-dev python3 iproute2 procps psmisc kmod \
 	dpdk qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils \
-	iperf3 ethtool netsniff-ng tcpdump \
+	iperf3 ethtool netsniff-ng tcpdump bpftrace \
 	systemd libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 
 pkgs=$BUILD_PKGS
