@@ -338,6 +338,8 @@ static void print_names(const char *label, struct json_object *feat)
 	struct json_object *names = jget(feat, "names");
 
 	printf("%-18s %s (offered %s):", label, jstr(feat, "acked"), jstr(feat, "offered"));
+	if (!jlen(names))
+		printf(" none");
 	for (size_t i = 0; i < jlen(names); i++)
 		printf(" %s", json_object_get_string(json_object_array_get_idx(names, i)));
 	printf("\n");
