@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * backend_xdp.c - the AF_XDP back-end: one AF_XDP socket per queue pair,
- * bound to the matching queue of an existing network interface, behind the
- * same ops as the TAP back-end.
+ * backend_xdp.c - the AF_XDP back-end: AF_XDP sockets bound to the queue of
+ * an existing network interface that matches each queue pair, behind the
+ * same ops as the TAP back-end. Setting them up is xdp_socket.c's, the XDP
+ * program in front of them xdp_prog.c's; this file moves the frames.
  *
  * Each queue pair has a UMEM that vuring allocates. Its first half are RX
  * frames, which circulate between the fill ring (handed to the kernel), the
@@ -41,37 +42,23 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <poll.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <liburing.h>
 #include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/if_xdp.h>
 #include <xdp/xsk.h>
 
 #include "backend.h"
 #include "log.h"
 #include "net_hdr.h"
 #include "xdp_prog.h"
-
-/* UAPI name newer than Debian 12's linux-libc-dev (6.1); value from 6.17. */
-#ifndef XDP_MAX_TX_SKB_BUDGET
-#define XDP_MAX_TX_SKB_BUDGET 9
-#endif
-
-/* A frame on the wire may carry one VLAN tag on top of the MTU. */
-#define XDP_VLAN_HLEN 4
+#include "xdp_socket.h"
 
 /*
  * Backoff of a kick that moved nothing (the driver's queue is full, the
@@ -81,15 +68,6 @@
  */
 #define XDP_BACKOFF_MIN_NS 50000ULL
 #define XDP_BACKOFF_MAX_NS 100000000ULL
-
-/*
- * The kernel frees a closed AF_XDP socket's hold on its queue in deferred
- * work, so a queue a previous vuring just let go of (a restart) can refuse
- * a bind with EBUSY for a moment: retry for up to a second before saying
- * someone else has it.
- */
-#define XDP_BIND_RETRIES 20
-#define XDP_BIND_RETRY_US 50000
 
 /*
  * Ops one queue pair may have waiting for flush(): the datapath posts at
@@ -118,16 +96,8 @@ struct xdp_backend;
 struct xdp_queue {
 	struct xdp_backend *x;
 	unsigned int qp;
-	unsigned int ifq;		/* the interface queue */
-	int fd;
-	int slot;			/* fixed-file slot, or -1 */
-	bool zerocopy;
-	void *area;			/* the UMEM */
-	size_t area_len;
-	struct xsk_umem *umem;
-	struct xsk_socket *xsk;
-	struct xsk_ring_prod fill, tx;
-	struct xsk_ring_cons comp, rx;
+	struct xdp_socket s;		/* sockets, UMEM and rings */
+	int rx_slot, tx_slot;		/* the sockets' fixed-file slots, or -1 */
 
 	uint64_t *free_tx;		/* TX frames in our hands */
 	unsigned int nfree;
@@ -146,6 +116,7 @@ struct xdp_queue {
 	struct __kernel_timespec sleep_ts;
 	uint64_t backoff_ns;		/* 0: the last kick made progress */
 	int kick_err;			/* last kick error reported, 0 = none */
+	uint64_t kicks, sleeps, tx_full;	/* for the log at close */
 };
 
 struct xdp_backend {
@@ -243,20 +214,20 @@ static struct xdp_queue *post_check(struct backend *be, unsigned int qp, struct 
 static void tx_reap(struct xdp_queue *q)
 {
 	const struct xdp_backend *x = q->x;
-	uint64_t first = (uint64_t)x->rx_frames * x->frame_size;
+	uint64_t first = q->s.rx_end;
 	__u32 idx, n, i;
 
-	n = xsk_ring_cons__peek(&q->comp, x->tx_frames, &idx);
+	n = xsk_ring_cons__peek(&q->s.comp, x->tx_frames, &idx);
 	for (i = 0; i < n; i++) {
-		uint64_t addr = *xsk_ring_cons__comp_addr(&q->comp, idx + i);
+		uint64_t addr = *xsk_ring_cons__comp_addr(&q->s.comp, idx + i);
 
 		addr &= ~(uint64_t)(x->frame_size - 1);
 		/* The kernel returns what we gave it; check rather than trust. */
-		if (addr >= first && addr < q->area_len && q->nfree < x->tx_frames)
+		if (addr >= first && addr < q->s.area_len && q->nfree < x->tx_frames)
 			q->free_tx[q->nfree++] = addr;
 	}
 	if (n)
-		xsk_ring_cons__release(&q->comp, n);
+		xsk_ring_cons__release(&q->s.comp, n);
 }
 
 /**
@@ -276,7 +247,7 @@ static void tx_wake_waiters(struct xdp_queue *q)
 /* Descriptors on the TX ring the kernel has not taken yet. */
 static uint32_t tx_queued(const struct xdp_queue *q)
 {
-	return *q->tx.producer - __atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE);
+	return *q->s.tx.producer - __atomic_load_n(q->s.tx.consumer, __ATOMIC_ACQUIRE);
 }
 
 /**
@@ -299,6 +270,7 @@ static void tx_sleep(struct xdp_queue *q)
 	/* No file; a restricted ring wants the flag on every SQE anyway. */
 	sqe->flags |= IOSQE_FIXED_FILE;
 	q->sleeping = true;
+	q->sleeps++;
 	uring_submit(q->x->u);
 }
 
@@ -321,16 +293,18 @@ static void tx_push(struct xdp_queue *q)
 			tx_sleep(q);
 		return;
 	}
-	if (!xsk_ring_prod__needs_wakeup(&q->tx))
+	/* Copy mode transmits only when kicked; a zero-copy driver says when. */
+	if (q->s.zerocopy && !xsk_ring_prod__needs_wakeup(&q->s.tx))
 		return;
 	if (uring_sqe_get(q->x->u, &q->kick_op, &sqe) < 0) {
 		tx_sleep(q);
 		return;
 	}
-	io_uring_prep_sendmsg(sqe, q->slot, &q->kick_msg, MSG_DONTWAIT);
+	io_uring_prep_sendmsg(sqe, q->tx_slot, &q->kick_msg, MSG_DONTWAIT);
 	sqe->flags |= IOSQE_FIXED_FILE;
-	q->kick_cons = __atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE);
+	q->kick_cons = __atomic_load_n(q->s.tx.consumer, __ATOMIC_ACQUIRE);
 	q->kicking = true;
+	q->kicks++;
 }
 
 /**
@@ -343,7 +317,7 @@ static void kick_report(struct xdp_queue *q, int res)
 	if (res >= 0 || res == -EAGAIN || res == -EBUSY) {
 		/* EAGAIN: more than one batch queued; EBUSY: the driver dropped one. */
 		if (q->kick_err)
-			log_info("%s queue %u: transmitting again", ifname, q->ifq);
+			log_info("%s queue %u: transmitting again", ifname, q->s.queue);
 		q->kick_err = 0;
 		return;
 	}
@@ -351,12 +325,12 @@ static void kick_report(struct xdp_queue *q, int res)
 		return;
 	q->kick_err = res;
 	if (res == -ENETDOWN)
-		log_warn("%s is down: frames for queue %u wait until it is up", ifname, q->ifq);
+		log_warn("%s is down: frames for queue %u wait until it is up", ifname, q->s.queue);
 	else if (res == -ENXIO)
 		log_error("%s queue %u: the AF_XDP socket lost its interface (deleted?)",
-			  ifname, q->ifq);
+			  ifname, q->s.queue);
 	else
-		log_warn("%s queue %u: transmit kick: %s", ifname, q->ifq, strerror(-res));
+		log_warn("%s queue %u: transmit kick: %s", ifname, q->s.queue, strerror(-res));
 }
 
 /**
@@ -365,7 +339,7 @@ static void kick_report(struct xdp_queue *q, int res)
 static void kick_done(struct uring_op *op, int res, uint32_t flags)
 {
 	struct xdp_queue *q = (struct xdp_queue *)((char *)op - offsetof(struct xdp_queue, kick_op));
-	bool progress = __atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE) != q->kick_cons;
+	bool progress = __atomic_load_n(q->s.tx.consumer, __ATOMIC_ACQUIRE) != q->kick_cons;
 
 	(void)flags;
 	q->kicking = false;
@@ -466,12 +440,14 @@ static int tx_frame(struct xdp_queue *q, const struct iovec *iov, unsigned int i
 		return -EMSGSIZE;
 	if (!q->nfree)
 		tx_reap(q);
-	if (!q->nfree || xsk_ring_prod__reserve(&q->tx, 1, &idx) != 1)
+	if (!q->nfree || xsk_ring_prod__reserve(&q->s.tx, 1, &idx) != 1) {
+		q->tx_full++;
 		return -EAGAIN;
+	}
 	addr = q->free_tx[--q->nfree];
-	d = xsk_ring_prod__tx_desc(&q->tx, idx);
+	d = xsk_ring_prod__tx_desc(&q->s.tx, idx);
 	d->addr = addr;
-	d->len = (__u32)iov_gather((char *)q->area + addr, x->frame_size, iov, iovcnt,
+	d->len = (__u32)iov_gather((char *)q->s.area + addr, x->frame_size, iov, iovcnt,
 				   x->vnet_hdr_len);
 	d->options = 0;
 	q->tx_pending++;
@@ -504,7 +480,7 @@ static int xdp_tx(struct backend *be, unsigned int qp, struct uring_op *op,
 static void tx_submit(struct xdp_queue *q)
 {
 	if (q->tx_pending) {
-		xsk_ring_prod__submit(&q->tx, q->tx_pending);
+		xsk_ring_prod__submit(&q->s.tx, q->tx_pending);
 		q->tx_pending = 0;
 	}
 	tx_reap(q);
@@ -529,9 +505,9 @@ static int rx_frame(struct xdp_queue *q, const struct iovec *iov, unsigned int i
 	__u32 idx, fidx;
 	int res;
 
-	if (xsk_ring_cons__peek(&q->rx, 1, &idx) != 1)
+	if (xsk_ring_cons__peek(&q->s.rx, 1, &idx) != 1)
 		return -EAGAIN;
-	d = xsk_ring_cons__rx_desc(&q->rx, idx);
+	d = xsk_ring_cons__rx_desc(&q->s.rx, idx);
 	base = d->addr & ~(uint64_t)(x->frame_size - 1);
 	q->rx_taken++;
 	if (base >= (uint64_t)x->rx_frames * x->frame_size ||
@@ -541,15 +517,15 @@ static int rx_frame(struct xdp_queue *q, const struct iovec *iov, unsigned int i
 		res = -EMSGSIZE;
 	} else {
 		net_iov_copy_in(iov, iovcnt, 0, &zero_hdr, x->vnet_hdr_len);
-		net_iov_copy_in(iov, iovcnt, x->vnet_hdr_len, (char *)q->area + d->addr, d->len);
+		net_iov_copy_in(iov, iovcnt, x->vnet_hdr_len, (char *)q->s.area + d->addr, d->len);
 		res = (int)(x->vnet_hdr_len + d->len);
 	}
 	/* The fill ring holds every RX frame: there is always room. */
 	if (base < (uint64_t)x->rx_frames * x->frame_size &&
-	    xsk_ring_prod__reserve(&q->fill, 1, &fidx) == 1)
-		*xsk_ring_prod__fill_addr(&q->fill, fidx) = base;
+	    xsk_ring_prod__reserve(&q->s.fill, 1, &fidx) == 1)
+		*xsk_ring_prod__fill_addr(&q->s.fill, fidx) = base;
 	else
-		log_warn("%s queue %u: lost an RX frame (bad descriptor)", x->ifname, q->ifq);
+		log_warn("%s queue %u: lost an RX frame (bad descriptor)", x->ifname, q->s.queue);
 	return res;
 }
 
@@ -560,8 +536,8 @@ static void rx_return(struct xdp_queue *q)
 {
 	if (!q->rx_taken)
 		return;
-	xsk_ring_cons__release(&q->rx, q->rx_taken);
-	xsk_ring_prod__submit(&q->fill, q->rx_taken);
+	xsk_ring_cons__release(&q->s.rx, q->rx_taken);
+	xsk_ring_prod__submit(&q->s.fill, q->rx_taken);
 	q->rx_taken = 0;
 }
 
@@ -610,9 +586,9 @@ static int xdp_poll(struct backend *be, unsigned int qp, struct uring_op *op,
 		tx_push(q);
 		return 0;
 	}
-	if (xsk_cons_nb_avail(&q->rx, 1))
+	if (xsk_cons_nb_avail(&q->s.rx, 1))
 		return done_push(q, op, XDP_DONE_POLL, POLLIN, NULL, 0);
-	return uring_prep_poll(to_xdp(be)->u, op, q->slot, events);
+	return uring_prep_poll(to_xdp(be)->u, op, q->rx_slot, events);
 }
 
 /* ------------------------------------------------------------ flush, cancel */
@@ -749,333 +725,84 @@ static int xdp_queue_enable(struct backend *be, unsigned int qp, bool enable)
 
 static int xdp_queue_fd(const struct backend *be, unsigned int qp)
 {
-	return qp < be->queue_pairs ? to_xdp(be)->q[qp].fd : -1;
+	return qp < be->queue_pairs ? to_xdp(be)->q[qp].s.rx_fd : -1;
 }
 
 /* ------------------------------------------------------------ open, close */
 
 /**
- * queue_log_stats() - the kernel's drop counters of one socket
- */
-static void queue_log_stats(const struct xdp_queue *q)
-{
-	struct xdp_statistics st;
-	socklen_t len = sizeof(st);
-
-	if (getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &st, &len) < 0)
-		return;
-	log_info("%s queue %u (AF_XDP): rx dropped %llu, rx ring full %llu, "
-		 "fill ring empty %llu, invalid descriptors rx %llu tx %llu",
-		 q->x->ifname, q->ifq, (unsigned long long)st.rx_dropped,
-		 (unsigned long long)st.rx_ring_full,
-		 (unsigned long long)st.rx_fill_ring_empty_descs,
-		 (unsigned long long)st.rx_invalid_descs, (unsigned long long)st.tx_invalid_descs);
-}
-
-/**
- * queue_close() - close one queue pair's socket and free its UMEM
- *
- * Only munmap, close and getsockopt: safe once privileges are dropped. The
- * kernel takes the socket out of the XSKMAP as it closes.
+ * queue_close() - close one queue pair: its ring slots, sockets and UMEM
  */
 static void queue_close(struct xdp_queue *q)
 {
 	struct uring *u = q->x->u;
 
 	uring_group_cancel(u, &q->group);
-	if (q->slot >= 0)
-		uring_file_remove(u, q->slot);
-	if (q->xsk) {
-		queue_log_stats(q);
-		xsk_socket__delete(q->xsk);
-	}
-	if (q->umem)
-		xsk_umem__delete(q->umem);
-	if (q->area && q->area != MAP_FAILED)
-		munmap(q->area, q->area_len);
+	if (q->s.tx_fd >= 0)
+		log_info("%s queue %u (AF_XDP): %llu transmit kicks, %llu backoffs, "
+			 "%llu times out of TX frames", q->x->ifname, q->s.queue,
+			 (unsigned long long)q->kicks, (unsigned long long)q->sleeps,
+			 (unsigned long long)q->tx_full);
+	if (q->rx_slot >= 0)
+		uring_file_remove(u, q->rx_slot);
+	if (q->tx_slot >= 0)
+		uring_file_remove(u, q->tx_slot);
+	xdp_socket_close(&q->s);
 	free(q->free_tx);
 	free(q->done);
 }
 
 /**
- * explain_socket_error() - log why the socket of one queue failed, in the
- * admin's terms
+ * queue_slot() - register @fd with the ring
+ * Return: the slot, or a negative errno (logged).
  */
-static void explain_socket_error(const struct xdp_queue *q, const char *what, int err)
+static int queue_slot(const struct xdp_queue *q, int fd)
 {
-	const struct xdp_backend *x = q->x;
-	const char *ifname = x->ifname;
+	int slot = uring_file_add(q->x->u, fd);
 
-	switch (err) {
-	case EPERM:
-	case EACCES:
-		log_error("%s: creating AF_XDP sockets needs CAP_NET_RAW (or root)", ifname);
-		break;
-	case EAFNOSUPPORT:
-		log_error("this kernel has no AF_XDP sockets (CONFIG_XDP_SOCKETS)");
-		break;
-	case ENOBUFS:
-	case ENOMEM:
-		log_error("%s queue %u: cannot %s: %s (the UMEM is %zu MiB: raise RLIMIT_MEMLOCK, "
-			  "LimitMEMLOCK= in a unit, or lower [xdp] umem-frames/frame-size)",
-			  ifname, q->ifq, what, strerror(err), q->area_len >> 20);
-		break;
-	case EBUSY:
-		log_error("%s queue %u already has an AF_XDP socket (another vuring, or another "
-			  "AF_XDP program): pick other queues with [xdp] queue", ifname, q->ifq);
-		break;
-	case EOPNOTSUPP:
-		log_error("%s queue %u: the driver cannot do zero-copy AF_XDP: "
-			  "set [xdp] mode = auto or copy", ifname, q->ifq);
-		break;
-	case EINVAL:
-		log_error("%s queue %u: cannot %s: %s (is the queue out of range?)", ifname,
-			  q->ifq, what, strerror(err));
-		break;
-	default:
-		log_error("%s queue %u: cannot %s: %s", ifname, q->ifq, what, strerror(err));
-	}
+	if (slot < 0)
+		log_error("%s queue %u: cannot register a socket with io_uring: %s",
+			  q->x->ifname, q->s.queue, strerror(-slot));
+	return slot;
 }
 
 /**
- * queue_umem() - allocate and register one queue pair's UMEM
- * Return: 0 or a negative errno (logged).
- */
-static int queue_umem(struct xdp_queue *q)
-{
-	const struct xdp_backend *x = q->x;
-	struct xsk_umem_config cfg = {
-		.fill_size = x->rx_frames,
-		.comp_size = x->tx_frames,
-		.frame_size = x->frame_size,
-		.frame_headroom = 0,
-		.flags = 0,
-	};
-	int r;
-
-	q->area_len = (size_t)(x->rx_frames + x->tx_frames) * x->frame_size;
-	q->area = mmap(NULL, q->area_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (q->area == MAP_FAILED) {
-		q->area = NULL;
-		r = -errno;
-		explain_socket_error(q, "allocate the UMEM", -r);
-		return r;
-	}
-	r = xsk_umem__create(&q->umem, q->area, q->area_len, &q->fill, &q->comp, &cfg);
-	if (r < 0) {
-		q->umem = NULL;
-		explain_socket_error(q, "register the UMEM", -r);
-	}
-	return r;
-}
-
-/* Bind flags for [xdp] mode; with neither flag the kernel tries zero-copy first. */
-static __u16 bind_flags(enum conf_xdp_mode mode)
-{
-	switch (mode) {
-	case CONF_XDP_ZEROCOPY:
-		return XDP_USE_NEED_WAKEUP | XDP_ZEROCOPY;
-	case CONF_XDP_COPY:
-		return XDP_USE_NEED_WAKEUP | XDP_COPY;
-	default:
-		return XDP_USE_NEED_WAKEUP;
-	}
-}
-
-/**
- * queue_socket() - create the AF_XDP socket bound to interface queue @q->ifq
- * Return: 0 or a negative errno (logged).
- */
-static int queue_socket(struct xdp_queue *q, enum conf_xdp_mode mode)
-{
-	const struct xdp_backend *x = q->x;
-	struct xsk_socket_config cfg = {
-		.rx_size = x->rx_frames,
-		.tx_size = x->tx_frames,
-		/* xdp_prog.c, not libxdp, manages the program. */
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.xdp_flags = 0,
-		.bind_flags = bind_flags(mode),
-	};
-	struct xdp_options opts;
-	socklen_t len = sizeof(opts);
-	unsigned int budget = x->tx_frames;
-	int r;
-
-	for (int tries = 0;; tries++) {
-		r = xsk_socket__create(&q->xsk, x->ifname, q->ifq, q->umem, &q->rx, &q->tx, &cfg);
-		if (r != -EBUSY || tries == XDP_BIND_RETRIES)
-			break;
-		usleep(XDP_BIND_RETRY_US);
-	}
-	if (r < 0) {
-		q->xsk = NULL;
-		explain_socket_error(q, "bind an AF_XDP socket", -r);
-		return r;
-	}
-	q->fd = xsk_socket__fd(q->xsk);
-	if (getsockopt(q->fd, SOL_XDP, XDP_OPTIONS, &opts, &len) == 0)
-		q->zerocopy = opts.flags & XDP_OPTIONS_ZEROCOPY;
-	/* Copy mode sends 32 frames per kick unless told more (6.17+). */
-	if (!q->zerocopy &&
-	    setsockopt(q->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(budget)) < 0)
-		log_debug("%s queue %u: XDP_MAX_TX_SKB_BUDGET: %s (32 frames per kick)",
-			  x->ifname, q->ifq, strerror(errno));
-	return 0;
-}
-
-/**
- * queue_frames() - hand every RX frame to the fill ring, keep the TX frames
- * Return: 0 or -ENOMEM.
- */
-static int queue_frames(struct xdp_queue *q)
-{
-	const struct xdp_backend *x = q->x;
-	__u32 idx, i;
-
-	q->free_tx = calloc(x->tx_frames, sizeof(*q->free_tx));
-	if (!q->free_tx)
-		return -ENOMEM;
-	for (i = 0; i < x->tx_frames; i++)
-		q->free_tx[i] = (uint64_t)(x->rx_frames + i) * x->frame_size;
-	q->nfree = x->tx_frames;
-	if (xsk_ring_prod__reserve(&q->fill, x->rx_frames, &idx) != x->rx_frames)
-		return -ENOMEM;
-	for (i = 0; i < x->rx_frames; i++)
-		*xsk_ring_prod__fill_addr(&q->fill, idx + i) = (uint64_t)i * x->frame_size;
-	xsk_ring_prod__submit(&q->fill, x->rx_frames);
-	return 0;
-}
-
-/**
- * queue_open() - one queue pair: UMEM, socket, frames, XSKMAP entry, ring slot
+ * queue_open() - one queue pair: sockets, TX frames, XSKMAP entry, ring slots
  * Return: 0 or a negative errno (logged).
  */
 static int queue_open(struct xdp_queue *q, const struct conf *conf)
 {
 	struct xdp_backend *x = q->x;
+	struct xdp_socket_cfg cfg = {
+		.ifname = x->ifname,
+		.queue = conf->xdp_queue + q->qp,
+		.frame_size = x->frame_size,
+		.rx_frames = x->rx_frames,
+		.tx_frames = x->tx_frames,
+		.mode = conf->xdp_mode,
+	};
 	int r;
 
 	q->done_cap = XDP_DONE_PER_BATCH * conf->batch_size + XDP_DONE_SLACK;
 	q->done = calloc(q->done_cap, sizeof(*q->done));
-	if (!q->done)
+	q->free_tx = calloc(x->tx_frames, sizeof(*q->free_tx));
+	if (!q->done || !q->free_tx) {
+		log_error("xdp back-end: out of memory");
 		return -ENOMEM;
-	r = queue_umem(q);
-	if (r == 0)
-		r = queue_socket(q, conf->xdp_mode);
-	if (r == 0) {
-		r = queue_frames(q);
-		if (r < 0)
-			log_error("%s queue %u: out of memory", x->ifname, q->ifq);
 	}
-	if (r == 0)
-		r = xdp_prog_add_socket(x->prog, q->ifq, q->fd);
+	r = xdp_socket_open(&q->s, &cfg);
 	if (r < 0)
 		return r;
-	q->slot = uring_file_add(x->u, q->fd);
-	if (q->slot < 0) {
-		log_error("%s queue %u: cannot register the socket with io_uring: %s",
-			  x->ifname, q->ifq, strerror(-q->slot));
-		return q->slot;
-	}
-	return 0;
-}
-
-/**
- * sysfs_queues() - count @dir's "PREFIX-N" entries (/sys/class/net/IF/queues)
- */
-static unsigned int sysfs_queues(DIR *dir, const char *prefix)
-{
-	size_t plen = strlen(prefix);
-	unsigned int n = 0;
-	struct dirent *e;
-
-	rewinddir(dir);
-	while ((e = readdir(dir)))
-		if (!strncmp(e->d_name, prefix, plen))
-			n++;
-	return n;
-}
-
-/**
- * check_queues() - is every interface queue we bind to there?
- *
- * An AF_XDP socket binds to a queue that exists for both receiving and
- * sending. sysfs lists them; it is only trusted when it shows our namespace's
- * interface (same ifindex), else bind() is left to refuse.
- *
- * Return: 0, or -ERANGE (logged).
- */
-static int check_queues(const struct xdp_backend *x, const struct conf *conf)
-{
-	unsigned int need = conf->xdp_queue + x->be.queue_pairs, rxq, txq, have;
-	char path[96];
-	FILE *f;
-	DIR *dir;
-	int idx = -1;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", x->ifname);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%d", &idx) != 1)
-		idx = -1;
-	fclose(f);
-	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", x->ifname);
-	if (idx != x->ifindex || !(dir = opendir(path)))
-		return 0;
-	rxq = sysfs_queues(dir, "rx-");
-	txq = sysfs_queues(dir, "tx-");
-	closedir(dir);
-	have = rxq < txq ? rxq : txq;
-	if (need <= have)
-		return 0;
-	log_error("%s has %u queue(s) usable by AF_XDP (rx %u, tx %u): [xdp] queue = %u with "
-		  "queue-pairs = %u needs queues %u..%u (more queues: ethtool -L %s combined N; "
-		  "veth: ip link add ... numrxqueues N numtxqueues N)", x->ifname, have, rxq, txq,
-		  conf->xdp_queue, x->be.queue_pairs, conf->xdp_queue, need - 1, x->ifname);
-	return -ERANGE;
-}
-
-/**
- * check_mtu() - do the interface's frames fit a UMEM frame?
- *
- * The kernel keeps XDP_PACKET_HEADROOM at the start of every received frame.
- *
- * Return: 0, or -EMSGSIZE (logged).
- */
-static int check_mtu(const struct xdp_backend *x, const struct conf *conf)
-{
-	unsigned int room = x->frame_size - XDP_PACKET_HEADROOM - ETH_HLEN - XDP_VLAN_HLEN;
-	struct ifreq ifr;
-	int s, r;
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", x->ifname);
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return 0;
-	r = ioctl(s, SIOCGIFMTU, &ifr);
-	close(s);
+	for (q->nfree = 0; q->nfree < x->tx_frames; q->nfree++)
+		q->free_tx[q->nfree] = q->s.rx_end + (uint64_t)q->nfree * x->frame_size;
+	r = xdp_prog_add_socket(x->prog, q->s.queue, q->s.rx_fd);
 	if (r < 0)
-		return 0;
-	if ((unsigned int)ifr.ifr_mtu > room) {
-		log_error("%s: MTU %d is too large for [xdp] frame-size = %u (at most MTU %u): "
-			  "raise frame-size or lower the MTU", x->ifname, ifr.ifr_mtu,
-			  x->frame_size, room);
-		return -EMSGSIZE;
-	}
-	if (conf->mtu && conf->mtu > room) {
-		log_error("[backend] mtu = %u is too large for [xdp] frame-size = %u (at most %u)",
-			  conf->mtu, x->frame_size, room);
-		return -EMSGSIZE;
-	}
-	if (conf->mtu && conf->mtu != (unsigned int)ifr.ifr_mtu)
-		log_warn("[backend] mtu = %u is offered to the guest, but %s has MTU %d: the xdp "
-			 "back-end leaves the interface's MTU alone", conf->mtu, x->ifname,
-			 ifr.ifr_mtu);
-	return 0;
+		return r;
+	q->rx_slot = queue_slot(q, q->s.rx_fd);
+	if (q->rx_slot < 0)
+		return q->rx_slot;
+	q->tx_slot = queue_slot(q, q->s.tx_fd);
+	return q->tx_slot < 0 ? q->tx_slot : 0;
 }
 
 /**
@@ -1108,9 +835,9 @@ static struct xdp_backend *xdp_alloc(const struct conf *conf, struct uring *u)
 	for (unsigned int i = 0; i < n; i++) {
 		x->q[i].x = x;
 		x->q[i].qp = i;
-		x->q[i].ifq = conf->xdp_queue + i;
-		x->q[i].fd = -1;
-		x->q[i].slot = -1;
+		x->q[i].s.queue = conf->xdp_queue + i;
+		x->q[i].s.rx_fd = x->q[i].s.tx_fd = -1;
+		x->q[i].rx_slot = x->q[i].tx_slot = -1;
 		uring_group_init(&x->q[i].group);
 		uring_op_init(&x->q[i].kick_op, &x->q[i].group, kick_done);
 		uring_op_init(&x->q[i].timer_op, &x->q[i].group, timer_done);
@@ -1148,9 +875,7 @@ static int xdp_open(const struct conf *conf, struct uring *u, struct backend **r
 		r = -ENODEV;
 		goto fail;
 	}
-	r = check_queues(x, conf);
-	if (r == 0)
-		r = check_mtu(x, conf);
+	r = xdp_check_interface(conf, x->ifindex);
 	if (r < 0)
 		goto fail;
 	xdp_prog_log_libs();
@@ -1161,7 +886,7 @@ static int xdp_open(const struct conf *conf, struct uring *u, struct backend **r
 		goto fail;
 	log_info("AF_XDP on %s: queue(s) %u..%u, %s, UMEM %u x %u B per queue pair; program: %s",
 		 x->ifname, conf->xdp_queue, conf->xdp_queue + x->be.queue_pairs - 1,
-		 x->q[0].zerocopy ? "zero-copy" : "copy mode", conf->xdp_umem_frames,
+		 x->q[0].s.zerocopy ? "zero-copy" : "copy mode", conf->xdp_umem_frames,
 		 x->frame_size, xdp_prog_describe(x->prog));
 	*ret = &x->be;
 	return 0;
