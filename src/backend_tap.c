@@ -279,6 +279,7 @@ static int tap_adopt_queues(struct tap *t)
 	}
 	t->multi_queue = mq;
 	t->created = false;
+	fdstore_tap_adopted();
 	log_info("TAP %s: %u queue(s) from the fd store", t->ifname, t->be.queue_pairs);
 	return 0;
 fail:

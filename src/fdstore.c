@@ -6,11 +6,18 @@
  * Every fd we store has a name starting with FDS_PREFIX. Fds of a session
  * (the socket, memory regions, ring and log eventfds) also carry a serial
  * that is never reused, "vuring-fd-call3-17", and the session record
- * (fdstore_state.h) names them by serial. A change is stored in an order
- * that survives dying at any point: the new fd goes to the store under a
- * new name, then the record is rewritten to name it, and only then is the
- * old name removed. Fds that come back but that the record does not name
- * are leftovers of such a death; the next process removes them.
+ * (fdstore_state.h) names them by serial.
+ *
+ * The service manager keeps one copy of each open file: systemd drops an fd
+ * it already holds under another name. So a replaced eventfd (which the
+ * front-end may hand over again, as the same file) leaves the store before
+ * its successor enters; memory is stored once per file (matched by inode:
+ * several regions may share one memfd) and a file no region uses any more
+ * leaves once the record no longer names it. Should vuring die between the
+ * two steps, the record names an fd the store lacks: the next process
+ * notices and the front-end sees a disconnect, nothing worse. Fds that come
+ * back but that the record does not name are leftovers of such a death; the
+ * next process removes them.
  *
  * The device tells us after every message and every ring start
  * (vu_dev_changed()); we compare the fds it holds with the ones stored and
@@ -35,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/virtio_ring.h>
@@ -69,6 +77,15 @@ struct fds_slot {
 struct fds_inherited {
 	char name[FDS_NAME_MAX];
 	int fd;			/* -1 once taken */
+	bool used;		/* lent out (memory files): stays in the store */
+};
+
+/* A stored memory file: several regions may map the same one. */
+struct fds_memfile {
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t serial;
+	bool used;		/* by a region, in the current sync */
 };
 
 static const char *const ring_fd_kind[FDS_RING_FDS] = {
@@ -100,9 +117,11 @@ static struct fdstore {
 	struct fds_slot sock;
 	struct fds_slot log_call;
 	struct fds_slot rings[VU_MAX_RINGS][FDS_RING_FDS];
-	struct fds_slot regions[GUEST_MEM_MAX_REGIONS];
-	unsigned int nregions;
-	char tap_old[VU_MAX_QUEUE_PAIRS][FDS_NAME_MAX];	/* names to retire */
+	struct fds_memfile files[GUEST_MEM_MAX_REGIONS];
+	unsigned int nfiles;
+	uint64_t region_serial[GUEST_MEM_MAX_REGIONS];	/* each region's file */
+	char tap_old[VU_MAX_QUEUE_PAIRS][FDS_NAME_MAX];	/* names taken back */
+	bool tap_adopted;	/* the back-end kept the TAP queues taken back */
 	unsigned int ntap;
 	struct vu_dev *dev;	/* the device followed (fdstore_attach()) */
 	char gone[FDS_MAX_GONE][FDS_NAME_MAX];
@@ -283,14 +302,28 @@ static int inherited_take(const char *name)
 	return -1;
 }
 
-/* Everything handed back that nothing took: leftovers, out of the store. */
+/* The fd handed back under @name, lent: it stays ours and in the store. */
+static int inherited_get(const char *name)
+{
+	for (unsigned int i = 0; i < store.nin; i++) {
+		if (store.in[i].fd >= 0 && !strcmp(store.in[i].name, name)) {
+			store.in[i].used = true;
+			return store.in[i].fd;
+		}
+	}
+	return -1;
+}
+
+/* Close what was handed back; what nothing used is a leftover: out of the store. */
 static void inherited_drop_rest(void)
 {
 	for (unsigned int i = 0; i < store.nin; i++) {
 		if (store.in[i].fd < 0)
 			continue;
-		log_debug("fd store: %s is a leftover", store.in[i].name);
-		store_remove(store.in[i].name);
+		if (!store.in[i].used) {
+			log_debug("fd store: %s is a leftover", store.in[i].name);
+			store_remove(store.in[i].name);
+		}
 		close(store.in[i].fd);
 		store.in[i].fd = -1;
 	}
@@ -321,7 +354,7 @@ static void slots_clear(void)
 	for (unsigned int i = 0; i < VU_MAX_RINGS; i++)
 		for (unsigned int k = 0; k < FDS_RING_FDS; k++)
 			slot_clear(&store.rings[i][k]);
-	store.nregions = 0;
+	store.nfiles = 0;
 }
 
 /**
@@ -330,6 +363,9 @@ static void slots_clear(void)
  * @fd: the device's fd now, -1 for none
  * @kind: for the name
  * @idx: ring number for the name, -1 for none
+ *
+ * The old fd leaves the store first: @fd may be the same file (see the
+ * comment at the top).
  */
 static void slot_update(struct fds_slot *s, int fd, const char *kind, int idx)
 {
@@ -339,7 +375,7 @@ static void slot_update(struct fds_slot *s, int fd, const char *kind, int idx)
 		return;
 	if (s->serial) {
 		name_session(name, kind, idx, s->serial);
-		gone_add(name);
+		store_remove(name);
 	}
 	slot_clear(s);
 	if (fd < 0)
@@ -357,37 +393,79 @@ static void slot_retire(struct fds_slot *s, const char *kind, int idx)
 }
 
 /**
- * sync_regions() - regions are matched by the fd guest_mem keeps for each
- * @mem: the device's memory table
+ * memfile_find() - the stored memory file that is @fd's file, or a new one
+ * @fd: a region's fd
+ * @serial: its serial (0: new, stored by the caller)
+ *
+ * Return: the entry, or NULL if @fd cannot be looked at.
+ */
+static struct fds_memfile *memfile_find(int fd, uint64_t serial)
+{
+	struct fds_memfile *f;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	for (unsigned int j = 0; j < store.nfiles; j++) {
+		f = &store.files[j];
+		if (f->dev == (uint64_t)st.st_dev && f->ino == (uint64_t)st.st_ino)
+			return f;
+	}
+	if (store.nfiles >= GUEST_MEM_MAX_REGIONS) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	f = &store.files[store.nfiles++];
+	f->dev = (uint64_t)st.st_dev;
+	f->ino = (uint64_t)st.st_ino;
+	f->serial = serial;
+	f->used = false;
+	return f;
+}
+
+/* Memory files no region uses any more leave once the record is written. */
+static void memfiles_retire_unused(void)
+{
+	char name[FDS_NAME_MAX];
+	unsigned int n = 0;
+
+	for (unsigned int j = 0; j < store.nfiles; j++) {
+		if (store.files[j].used) {
+			store.files[n++] = store.files[j];
+			continue;
+		}
+		name_session(name, "mem", -1, store.files[j].serial);
+		gone_add(name);
+	}
+	store.nfiles = n;
+}
+
+/**
+ * sync_regions() - store each region's file once; note each region's serial
+ * @mem: the device's memory table (guest_mem keeps an fd per region)
  */
 static void sync_regions(const struct guest_mem *mem)
 {
-	static struct fds_slot fresh[GUEST_MEM_MAX_REGIONS];
 	char name[FDS_NAME_MAX];
 
+	for (unsigned int j = 0; j < store.nfiles; j++)
+		store.files[j].used = false;
 	for (unsigned int i = 0; i < mem->nregions; i++) {
-		fresh[i].fd = mem->regions[i].fd;
-		fresh[i].serial = 0;
-		for (unsigned int j = 0; j < store.nregions && !fresh[i].serial; j++) {
-			if (store.regions[j].fd != fresh[i].fd || !store.regions[j].serial)
-				continue;
-			fresh[i].serial = store.regions[j].serial;
-			store.regions[j].serial = 0;	/* claimed */
+		struct fds_memfile *f = memfile_find(mem->regions[i].fd, 0);
+
+		if (!f) {
+			store_broken("look at a memory region's file", -errno);
+			return;
 		}
-		if (fresh[i].serial)
-			continue;
-		fresh[i].serial = store.next_serial++;
-		name_session(name, "mem", -1, fresh[i].serial);
-		store_add(fresh[i].fd, name);
+		if (!f->serial) {
+			f->serial = store.next_serial++;
+			name_session(name, "mem", -1, f->serial);
+			store_add(mem->regions[i].fd, name);
+		}
+		f->used = true;
+		store.region_serial[i] = f->serial;
 	}
-	for (unsigned int j = 0; j < store.nregions; j++) {
-		if (!store.regions[j].serial)
-			continue;
-		name_session(name, "mem", -1, store.regions[j].serial);
-		gone_add(name);
-	}
-	memcpy(store.regions, fresh, mem->nregions * sizeof(fresh[0]));
-	store.nregions = mem->nregions;
+	memfiles_retire_unused();
 }
 
 /* ---------------------------------------------------------------- the record */
@@ -441,14 +519,14 @@ static void record_fill(struct fds_state *st, const struct vu_dev *dev)
 		rec->uva = g->uva;
 		rec->mmap_offset = g->mmap_offset;
 		rec->refs = g->refs;
-		rec->serial = store.regions[i].serial;
+		rec->serial = store.region_serial[i];
 	}
 }
 
 /* How many fds the store holds for us now. */
 static unsigned int stored_count(void)
 {
-	unsigned int n = 1 + store.ntap + store.nregions;
+	unsigned int n = 1 + store.ntap + store.nfiles;
 
 	n += store.sock.serial ? 1 : 0;
 	n += store.log_call.serial ? 1 : 0;
@@ -583,8 +661,9 @@ int fdstore_init(void)
  * fdstore_take_tap() - a TAP queue fd handed back, for backend_tap.c
  * @qp: queue pair
  *
- * The newest one if several came back. Its name is retired once the queue
- * is stored anew (fdstore_attach()), whatever the back-end did with it.
+ * The newest one if several came back. Unless the back-end then says it
+ * kept every queue (fdstore_tap_adopted()), the names taken leave the store
+ * and the queues it opened instead go in (fdstore_attach()).
  *
  * Return: the fd (now the caller's), or -1.
  */
@@ -610,24 +689,41 @@ int fdstore_take_tap(unsigned int qp)
 	return inherited_take(store.in[best].name);
 }
 
-/* Store the TAP's queues anew (the old names go once the record is written). */
+/**
+ * fdstore_tap_adopted() - backend_tap.c kept every queue it took back
+ */
+void fdstore_tap_adopted(void)
+{
+	store.tap_adopted = true;
+}
+
+/**
+ * store_taps() - the TAP's queues: kept as they are if taken back, else stored
+ * @net: the datapath, or NULL
+ *
+ * A queue the back-end opened afresh is a new file; the one taken back and
+ * refused leaves the store first all the same.
+ */
 static void store_taps(struct net_dev *net)
 {
 	char name[FDS_NAME_MAX];
 
 	if (!net || net->be->ops != &backend_tap_ops)
 		return;
+	store.ntap = net_dev_queue_pairs(net);
+	if (store.tap_adopted)
+		return;
 	store.ntap = 0;
 	for (unsigned int qp = 0; qp < net_dev_queue_pairs(net) && qp < VU_MAX_QUEUE_PAIRS; qp++) {
 		int fd = backend_queue_fd(net->be, qp);
 
+		if (store.tap_old[qp][0])
+			store_remove(store.tap_old[qp]);
 		if (fd < 0)
 			continue;
 		snprintf(name, sizeof(name), FDS_PREFIX "tap%u-%" PRIu64, qp, store.next_serial++);
 		store_add(fd, name);
 		store.ntap++;
-		if (store.tap_old[qp][0])
-			gone_add(store.tap_old[qp]);
 	}
 }
 
@@ -716,23 +812,11 @@ static int resume_features(struct vu_dev *dev, const struct fds_state *st)
 	return r;
 }
 
-/* The slot of the region mapped at @gpa (guest_mem keeps its own fd). */
-static int resume_region_slot(struct vu_dev *dev, uint64_t gpa, uint64_t serial)
-{
-	for (unsigned int i = 0; i < dev->mem.nregions; i++) {
-		if (dev->mem.regions[i].gpa != gpa)
-			continue;
-		store.regions[store.nregions].fd = dev->mem.regions[i].fd;
-		store.regions[store.nregions++].serial = serial;
-		return 0;
-	}
-	return vu_dev_fail(dev, "fd store: region %#llx vanished while resuming",
-			   (unsigned long long)gpa);
-}
-
 /* Map every region again, counted as often as the front-end added it. */
 static int resume_memory(struct vu_dev *dev, const struct fds_state *st)
 {
+	char name[FDS_NAME_MAX];
+
 	for (unsigned int i = 0; i < st->nregions; i++) {
 		const struct fds_region_rec *rec = &st->regions[i];
 		struct vhost_user_mem_region reg = {
@@ -741,17 +825,19 @@ static int resume_memory(struct vu_dev *dev, const struct fds_state *st)
 			.userspace_addr = rec->uva,
 			.mmap_offset = rec->mmap_offset,
 		};
-		int fd, r;
+		int fd, r = 0;
 
 		if (!rec->refs || rec->refs > FDS_MAX_REFS)
 			return vu_dev_fail(dev, "fd store: region %u counted %u times", i, rec->refs);
-		r = resume_take(dev, "mem", -1, rec->serial, &fd);
+		/* Lent, not taken: other regions may map the same file. */
+		name_session(name, "mem", -1, rec->serial);
+		fd = inherited_get(name);
+		if (fd < 0)
+			return vu_dev_fail(dev, "fd store: %s did not come back; cannot resume", name);
+		if (!memfile_find(fd, rec->serial))
+			return vu_dev_fail(dev, "fd store: %s: %s", name, strerror(errno));
 		for (unsigned int n = 0; r == 0 && n < rec->refs; n++)
 			r = vu_dev_add_mem_reg(dev, &reg, fd);
-		if (fd >= 0)
-			close(fd);
-		if (r == 0)
-			r = resume_region_slot(dev, rec->gpa, rec->serial);
 		if (r)
 			return r;
 	}
@@ -915,8 +1001,6 @@ void fdstore_session_begin(int fd)
  */
 void fdstore_session_end(void)
 {
-	char name[FDS_NAME_MAX];
-
 	if (!store.enabled || store.frozen)
 		return;
 	slot_retire(&store.sock, "sock", -1);
@@ -924,11 +1008,9 @@ void fdstore_session_end(void)
 	for (unsigned int i = 0; i < VU_MAX_RINGS; i++)
 		for (unsigned int k = 0; k < FDS_RING_FDS; k++)
 			slot_retire(&store.rings[i][k], ring_fd_kind[k], (int)i);
-	for (unsigned int j = 0; j < store.nregions; j++) {
-		name_session(name, "mem", -1, store.regions[j].serial);
-		gone_add(name);
-	}
-	store.nregions = 0;
+	for (unsigned int j = 0; j < store.nfiles; j++)
+		store.files[j].used = false;
+	memfiles_retire_unused();
 	record_write();
 }
 

@@ -26,6 +26,7 @@ struct vu_dev;
 int fdstore_init(void);
 bool fdstore_is_ours(const char *name);
 int fdstore_take_tap(unsigned int qp);
+void fdstore_tap_adopted(void);
 void fdstore_attach(struct vu_dev *dev, struct net_dev *net);
 int fdstore_resume_socket(void);
 int fdstore_resume(struct vu_dev *dev);

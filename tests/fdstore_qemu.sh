@@ -189,6 +189,8 @@ ok $? "client mode: and serves the next QEMU"
 echo stop > "$cctl"
 wait_count "$csup" 'STOPPED' 1
 ok $? "client mode: the supervisor stops vuring"
+! grep -q '^[0-9.]* DUPLICATE' "$suplog" "$csup"
+ok $? "vuring never offered the store a file it already held"
 bad=0
 for f in "$dir"/v-*.log "$dir"/c-*.log; do
 	grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$f" && bad=1

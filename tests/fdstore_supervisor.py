@@ -16,7 +16,9 @@ What systemd documents for these, and what this does:
   - NOTIFY_SOCKET: a datagram socket; READY=1, STATUS=..., STOPPING=1 are
     logged. FDSTORE=1 with FDNAME=NAME keeps the fds that came with the
     message under NAME (several may share a name; beyond the maximum they
-    are refused and closed). FDSTOREREMOVE=1 with FDNAME=NAME closes and
+    are refused and closed). An fd for a file the store already holds (the
+    same open file, compared with kcmp() as systemd does) is dropped and
+    logged as DUPLICATE: the store keeps one copy under its first name. FDSTOREREMOVE=1 with FDNAME=NAME closes and
     forgets every fd of that name. A stored fd that reports POLLHUP or
     POLLERR is dropped by itself (systemd does so for pollable fds).
   - On (re)start the child gets the stored fds from fd 3 on, with
@@ -38,6 +40,7 @@ HUP name, EXIT pid status, STATUS pid text, DUMP names.
 """
 import argparse
 import array
+import ctypes
 import fcntl
 import os
 import select
@@ -48,6 +51,15 @@ import tempfile
 import time
 
 MAX_DATAGRAM = 4096
+SYS_KCMP = 312  # x86_64
+KCMP_FILE = 0
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def same_file(a, b):
+    """True if fds a and b are the same open file (kcmp; False if unknown)."""
+    pid = os.getpid()
+    return LIBC.syscall(SYS_KCMP, pid, pid, KCMP_FILE, a, b) == 0
 # sd_notify sends at most a few fds per message (we send one).
 MAX_FDS_PER_MSG = 16
 CREDS_SIZE = 12
@@ -106,6 +118,11 @@ class Supervisor:
         for fd in fds:
             if len(self.store) >= self.args.fdstore_max:
                 self.event(f"FULL {name}")
+                os.close(fd)
+                continue
+            dup = [n for n, f in self.store if same_file(fd, f)]
+            if dup:
+                self.event(f"DUPLICATE {name} {dup[0]}")
                 os.close(fd)
                 continue
             os.set_inheritable(fd, False)
