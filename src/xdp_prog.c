@@ -62,7 +62,8 @@ struct xdp_prog {
  * Both libraries narrate (a missing bpffs, a skipped section); vuring says
  * what went wrong in its own words, so theirs are detail for -v -v.
  */
-static int lib_print(int level, const char *fmt, va_list ap)
+static __attribute__((format(printf, 2, 0)))
+int lib_print(int level, const char *fmt, va_list ap)
 {
 	char text[XDP_PROG_TEXT * 2];
 	size_t n;
@@ -78,12 +79,14 @@ static int lib_print(int level, const char *fmt, va_list ap)
 	return 0;
 }
 
-static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+static __attribute__((format(printf, 2, 0)))
+int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	return lib_print((int)level, fmt, ap);
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+static __attribute__((format(printf, 2, 0)))
+int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return lib_print((int)level, fmt, ap);
 }
@@ -278,18 +281,30 @@ static int find_xskmap(int prog_fd, unsigned int *entries, char *name)
 }
 
 /**
- * use_existing() - find the XSKMAP of a program already on @ifindex
+ * next_candidate() - the next program of @mp that may hold the XSKMAP
  *
  * With libxdp's dispatcher the XSKMAP belongs to one of its component
  * programs (libxdp finds them through bpffs); otherwise to the program
  * itself.
  *
+ * Return: the program after @prev (NULL: the first), or NULL.
+ */
+static struct xdp_program *next_candidate(const struct xdp_multiprog *mp,
+					  const struct xdp_program *prev)
+{
+	if (xdp_multiprog__is_legacy(mp))
+		return prev ? NULL : xdp_multiprog__main_prog(mp);
+	return xdp_multiprog__next_prog(prev, mp);
+}
+
+/**
+ * use_existing() - find the XSKMAP of a program already on @ifindex
  * Return: 0 or a negative errno (logged).
  */
 static int use_existing(struct xdp_prog *p, const char *ifname)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(p->ifindex);
-	struct xdp_program *prog = NULL;
+	struct xdp_program *prog;
 	char map_name[BPF_OBJ_NAME_LEN];
 	int r = -ENOENT;
 
@@ -299,12 +314,8 @@ static int use_existing(struct xdp_prog *p, const char *ifname)
 			  ifname, ifname);
 		return -ENOENT;
 	}
-	if (xdp_multiprog__is_legacy(mp))
-		prog = xdp_multiprog__main_prog(mp);
-	else
-		prog = xdp_multiprog__next_prog(NULL, mp);
-	for (; prog && r == -ENOENT; prog = xdp_multiprog__is_legacy(mp) ? NULL :
-					xdp_multiprog__next_prog(prog, mp)) {
+	for (prog = next_candidate(mp, NULL); prog && r == -ENOENT;
+	     prog = next_candidate(mp, prog)) {
 		r = find_xskmap(xdp_program__fd(prog), &p->map_entries, map_name);
 		if (r >= 0) {
 			p->map_fd = r;

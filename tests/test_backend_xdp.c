@@ -591,16 +591,35 @@ static struct xdp_program *attach_foreign(void)
 	return p;
 }
 
-static void test_existing(struct uring *u)
+/* Send a frame from the peer on queue 0; true if rx() on queue pair 0 gets it. */
+static int peer_frame_arrives(struct backend *be, unsigned char tag)
 {
 	static unsigned char frame[FRAME_LEN];
-	struct xdp_program *foreign = attach_foreign();
+	int ps = packet_socket_per_cpu(PEER);
 	static struct io io;
-	struct backend *be = NULL;
 	struct uring_group g;
+
+	uring_group_init(&g);
+	make_frame(frame, FRAME_LEN, tag);
+	send_on_cpu(ps, frame, FRAME_LEN, 0);
+	close(ps);
+	for (int t = 0; t < WAIT_MS / 5; t++) {
+		io_init(&io, &g);
+		backend_rx(be, 0, &io.op, io.iov, 1);
+		backend_flush(be);
+		if (io.res != -EAGAIN)
+			break;
+		poll(NULL, 0, 5);
+	}
+	return io.res == HDR_LEN + FRAME_LEN && !memcmp(io.buf + HDR_LEN, frame, FRAME_LEN);
+}
+
+static void test_existing(struct uring *u)
+{
+	struct xdp_program *foreign = attach_foreign();
+	struct backend *be = NULL;
 	struct conf c;
 	__u32 id;
-	int ps = packet_socket_per_cpu(PEER);
 
 	ok(foreign != NULL, "someone else attached libxdp's AF_XDP program");
 	id = prog_id();
@@ -613,25 +632,66 @@ static void test_existing(struct uring *u)
 	is_int(open_logged(&c, u, &be), 0, "program = existing uses its XSKMAP");
 	ok(has_log("attached by someone else"), "... and says whose it is");
 	if (be) {
-		uring_group_init(&g);
-		make_frame(frame, FRAME_LEN, 0x77);
-		send_on_cpu(ps, frame, FRAME_LEN, 0);
-		for (int t = 0; t < WAIT_MS / 5; t++) {
-			io_init(&io, &g);
-			backend_rx(be, 0, &io.op, io.iov, 1);
-			backend_flush(be);
-			if (io.res != -EAGAIN)
-				break;
-			poll(NULL, 0, 5);
-		}
-		ok(io.res == HDR_LEN + FRAME_LEN && !memcmp(io.buf + HDR_LEN, frame, FRAME_LEN),
-		   "a frame from the peer arrives through it");
+		ok(peer_frame_arrives(be, 0x77), "a frame from the peer arrives through it");
 		backend_close(be);
 	}
 	is_int(prog_id(), id, "closing leaves someone else's program attached");
 	bpf_xdp_detach((int)if_nametoindex(IFNAME), 0, NULL);
 	xdp_program__close(foreign);
-	close(ps);
+}
+
+/*
+ * libxdp's dispatcher running xdp-filter's allow-all program and the AF_XDP
+ * program one after the other: vuring shares the interface with another XDP
+ * user. The dispatcher keeps its programs in bpffs (a private one here).
+ */
+static void test_dispatcher(struct uring *u)
+{
+	const char *files[] = { "xdpfilt_alw_all.o", "xsk_def_xdp_prog.o" };
+	struct xdp_program *progs[2] = { NULL, NULL };
+	struct xdp_multiprog *mp;
+	struct backend *be = NULL;
+	int ifindex = (int)if_nametoindex(IFNAME), n, r = -ENOENT;
+	struct conf c;
+
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0) {
+		ok(1, "# SKIP no bpffs for libxdp's dispatcher: %s", strerror(errno));
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		progs[i] = xdp_program__find_file(files[i], NULL, NULL);
+		if (libxdp_get_error(progs[i]))
+			progs[i] = NULL;
+	}
+	if (progs[0] && progs[1])
+		r = xdp_program__attach_multi(progs, 2, ifindex, XDP_MODE_UNSPEC, 0);
+	if (r == -EOPNOTSUPP) {
+		/* libxdp's compatibility check loads an freplace program. */
+		ok(1, "# SKIP this kernel refuses libxdp's dispatcher (freplace programs)");
+		goto out;
+	}
+	is_int(r, 0, "libxdp's dispatcher runs xdp-filter and the AF_XDP program");
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	n = mp && !libxdp_get_error(mp) ? xdp_multiprog__program_count(mp) : -1;
+	is_int(n, 2, "... two programs behind the dispatcher");
+	conf_for(&c);
+	c.xdp_program = CONF_XDP_EXISTING;
+	is_int(open_logged(&c, u, &be), 0, "program = existing finds the XSKMAP behind it");
+	if (be) {
+		ok(peer_frame_arrives(be, 0x99), "a frame passes xdp-filter and reaches vuring");
+		backend_close(be);
+	}
+	xdp_multiprog__close(mp);
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	n = mp && !libxdp_get_error(mp) ? xdp_multiprog__program_count(mp) : -1;
+	is_int(n, 2, "closing leaves the dispatcher and both programs");
+	if (mp && !libxdp_get_error(mp))
+		xdp_multiprog__detach(mp);
+	xdp_multiprog__close(mp);
+out:
+	for (int i = 0; i < 2; i++)
+		xdp_program__close(progs[i]);
+	umount("/sys/fs/bpf");
 }
 
 int main(void)
@@ -667,6 +727,7 @@ int main(void)
 	backend_close(be);
 	is_int(prog_id(), 0, "closing the back-end detached its program");
 	test_existing(u);
+	test_dispatcher(u);
 	uring_free(u);
 	return done_testing();
 }
