@@ -662,16 +662,27 @@ void virtq_disable_notify(struct virtq *vq)
  * virtq_enable_notify() - ask for kicks again, then re-check the ring
  * @vq: the ring
  *
- * Return: true if chains arrived that the driver may not kick for; the
- * caller must then disable and keep draining.
+ * The kick is asked for at the newest chain seen, not the next one to pop:
+ * a caller short of chains (a frame needing more RX buffers than are
+ * there) has given some back with virtq_unpop() and needs the driver to
+ * kick for the next one it adds. With EVENT_IDX, avail_event at the next
+ * one to pop would already be behind the driver's index, and no kick would
+ * come. For a caller that popped everything the two are the same.
+ *
+ * Return: true if chains arrived since the newest one seen (the driver may
+ * not kick for them); the caller must then disable and keep draining.
+ * Chains seen before and given back do not count: they were not enough.
  */
 bool virtq_enable_notify(struct virtq *vq)
 {
+	uint16_t seen;
+
 	if (!usable(vq))
 		return false;
+	seen = vq->avail_shadow;
 	vq->notify_enabled = true;
 	if (vq->flags & VIRTQ_F_EVENT_IDX) {
-		write_avail_event(vq, vq->last_avail_idx);
+		write_avail_event(vq, seen);
 	} else {
 		vq->used_flags &= (uint16_t)~VRING_USED_F_NO_NOTIFY;
 		__atomic_store_n(&vq->vr.used->flags, htole16(vq->used_flags), __ATOMIC_RELAXED);
@@ -686,7 +697,7 @@ bool virtq_enable_notify(struct virtq *vq)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (avail_refresh(vq))
 		return false;
-	return vq->avail_shadow != vq->last_avail_idx;
+	return vq->avail_shadow != seen;
 }
 
 /**

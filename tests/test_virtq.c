@@ -474,6 +474,34 @@ static void test_kick_event_idx(void)
 	teardown();
 }
 
+/*
+ * A frame that needs more RX buffers than the guest has posted: the caller
+ * gives back what it popped and waits for a kick. The chains given back
+ * are no news, and the guest's next chain must kick (it did not: the
+ * event stayed at the chains given back, behind the guest's index, and
+ * the RX queue waited for ever).
+ */
+static void test_kick_short(void)
+{
+	setup(16, true, 0);
+	add_simple(0);
+	add_simple(1);
+	fake_publish(&r);
+	fake_kick_needed(&r);
+	virtq_disable_notify(&vq);
+	is_int(virtq_pop_batch(&vq, el, 2), 2, "short: pop the two chains there are");
+	is_int(virtq_unpop(&vq, 2), 0, "short: not enough, give them back");
+	ok(!virtq_enable_notify(&vq), "short: enable reports nothing new");
+	is_int(avail_event(), 2, "short: avail_event at the newest chain seen");
+	add_simple(2);
+	fake_publish(&r);
+	ok(fake_kick_needed(&r), "short: the guest's next chain kicks");
+	ok(virtq_enable_notify(&vq), "short: and enable sees it as new");
+	virtq_disable_notify(&vq);
+	is_int(virtq_pop_batch(&vq, el, 3), 3, "short: all three pop now");
+	teardown();
+}
+
 static void test_kick_flags(void)
 {
 	setup(16, false, 0);
@@ -871,6 +899,7 @@ int main(void)
 	test_call_event_idx();
 	test_call_flags();
 	test_kick_event_idx();
+	test_kick_short();
 	test_kick_flags();
 	test_indirect();
 	test_bad_ring();
