@@ -263,7 +263,7 @@ static int tap_adopt_queues(struct tap *t)
 
 	for (i = 0; i < t->be.queue_pairs; i++) {
 		int fd = fdstore_take_tap(i);
-		bool this_mq;
+		bool this_mq = false;
 
 		if (fd < 0)
 			goto fail;
