@@ -1,0 +1,205 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# xdp.sh - vuring's AF_XDP back-end against DPDK's, side by side, in one run.
+#
+#   sudo bench/xdp.sh [-d SECONDS] [-o OUT.md] BUILDDIR
+#
+# Both back-ends are driven by the same front-end, DPDK's net_virtio_user in
+# testpmd, and both move frames through AF_XDP (copy mode) on the same kind
+# of veth pair between two network namespaces: the back-end binds to xv0,
+# xp0 plays the network.
+#   reference: testpmd with net_vhost + net_af_xdp, --forward-mode=io
+#   vuring:    vuring with [backend] type = xdp
+# Directions:
+#   tx (guest -> host): front-end in txonly mode; rate = xp0's rx_packets
+#   rx (host -> guest): trafgen floods xp0 from the peer namespace; rate =
+#                       frames the front-end received (testpmd rxonly)
+# Frame sizes 64 and 1500 bytes. CPU: the back-end's user+system seconds per
+# million packets (from /proc/PID/stat); the kernel's AF_XDP transmit work
+# runs in the back-end's context (sendto), its receive work in the sender's
+# (veth). Placement on a 2-CPU machine: the front-end's poller on CPU 0, the
+# back-end on CPU 1 (DPDK's forwarding lcore on CPU 1, its main lcore on 0);
+# in rx the frame generator shares CPU 0 with the poller.
+# AFXDP_ARGS appends options to the reference's net_af_xdp (",busy_budget=0").
+# Prints a markdown table with ratios of rate and of packets per CPU-second;
+# never fails on a slow result.
+set -u
+
+DUR=10
+OUT=
+while getopts d:o: opt; do
+	case $opt in
+	d) DUR=$OPTARG ;;
+	o) OUT=$OPTARG ;;
+	*) echo "usage: $0 [-d SECONDS] [-o OUT.md] BUILDDIR" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+BUILD=$(cd "${1:-.}" && pwd)
+VURING=$BUILD/vuring
+[ -x "$VURING" ] || { echo "build vuring first (with libxdp: AF_XDP back-end: yes)" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "needs root (namespaces, XDP, AF_XDP)" >&2; exit 2; }
+for c in dpdk-testpmd trafgen; do
+	command -v "$c" >/dev/null || { echo "$c not installed (dpdk, netsniff-ng)" >&2; exit 2; }
+done
+
+NS=vuring-xbench-$$
+PEER_NS=vuring-xpeer-$$
+IF=xv0
+PEER=xp0
+dir=$(mktemp -d)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	ip netns del "$NS" 2>/dev/null
+	ip netns del "$PEER_NS" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+eal() { # PREFIX LCORES MAIN
+	echo "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --file-prefix=$1-$$ -l $2 --main-lcore $3"
+}
+
+cpu_ticks() { # PID -> utime+stime in clock ticks
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+peer_counter() { # FIELD
+	ip netns exec "$PEER_NS" cat "/sys/class/net/$PEER/statistics/$1" 2>/dev/null || echo 0
+}
+
+# A fresh veth pair for each run: no XDP program or socket state carries over.
+veth_setup() {
+	local ns
+	ip netns del "$NS" 2>/dev/null
+	ip netns del "$PEER_NS" 2>/dev/null
+	ip netns add "$NS"
+	ip netns add "$PEER_NS"
+	ip link add "$IF" netns "$NS" type veth peer name "$PEER" netns "$PEER_NS"
+	for ns in "$NS" "$PEER_NS"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	done
+	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$IF.disable_ipv6=1"
+	ip netns exec "$PEER_NS" sysctl -qw "net.ipv6.conf.$PEER.disable_ipv6=1"
+	ip -n "$NS" link set "$IF" up
+	ip -n "$PEER_NS" link set "$PEER" up
+}
+
+# start_backend KIND: sets BE_PID
+start_backend() {
+	rm -f "$dir/sock"
+	if [ "$1" = dpdk ]; then
+		# shellcheck disable=SC2046
+		ip netns exec "$NS" dpdk-testpmd $(eal be 0,1 0) \
+			--vdev "net_vhost0,iface=$dir/sock,queues=1" \
+			--vdev "net_af_xdp0,iface=$IF,start_queue=0,queue_count=1${AFXDP_ARGS:-}" \
+			-- --forward-mode=io --total-num-mbufs=16384 --auto-start \
+			--stats-period=60 >"$dir/be.log" 2>&1 &
+	else
+		printf '[vhost-user]\npath = %s\n[backend]\ntype = xdp\ninterface = %s\n[xdp]\nframe-size = 2048\n' \
+			"$dir/sock" "$IF" >"$dir/vuring.ini"
+		ip netns exec "$NS" taskset -c 1 "$VURING" --config "$dir/vuring.ini" \
+			--log-level warn >"$dir/be.log" 2>&1 &
+	fi
+	BE_PID=$!
+	PIDS+=("$BE_PID")
+	for _ in $(seq 100); do [ -S "$dir/sock" ] && break; sleep 0.1; done
+}
+
+# start_frontend MODE SIZE: testpmd virtio-user, forwarding lcore on CPU 0
+start_frontend() {
+	# shellcheck disable=SC2046
+	dpdk-testpmd $(eal fe 0,1 1) --vdev "net_virtio_user0,path=$dir/sock,queues=1" -- \
+		--forward-mode="$1" --txpkts="$2" --total-num-mbufs=16384 --auto-start \
+		--stats-period=1 >"$dir/fe.log" 2>&1 &
+	FE_PID=$!
+	PIDS+=("$FE_PID")
+}
+
+# start_generator SIZE: trafgen floods frames of SIZE bytes out of the peer
+start_generator() {
+	local pad=$(($1 - 14))
+	cat >"$dir/frame.cfg" <<CFG
+{
+  0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+  0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+  0x88, 0xb5,
+  fill(0x00, $pad)
+}
+CFG
+	ip netns exec "$PEER_NS" taskset -c 0 trafgen --dev "$PEER" --conf "$dir/frame.cfg" \
+		--cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats >"$dir/gen.log" 2>&1 &
+	GEN_PID=$!
+	PIDS+=("$GEN_PID")
+}
+
+stop_pid() {
+	kill -INT "$1" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# fe_rx_total: the front-end's last cumulative RX-packets from its stats
+fe_rx_total() {
+	tr -d '\r' <"$dir/fe.log" | sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' | tail -n 1
+}
+
+# measure KIND DIR SIZE -> prints "pps cpu_s_per_mpkt"
+measure() {
+	local kind=$1 d=$2 size=$3 c0 c1 p0 p1 hz
+	hz=$(getconf CLK_TCK)
+	GEN_PID=
+	veth_setup
+	start_backend "$kind"
+	if [ "$d" = tx ]; then
+		start_frontend txonly "$size"
+	else
+		start_frontend rxonly 64
+	fi
+	sleep 3
+	if [ "$d" = rx ]; then
+		start_generator "$size"
+		sleep 2
+	fi
+	c0=$(cpu_ticks "$BE_PID")
+	if [ "$d" = tx ]; then p0=$(peer_counter rx_packets); else p0=$(fe_rx_total); fi
+	sleep "$DUR"
+	c1=$(cpu_ticks "$BE_PID")
+	if [ "$d" = tx ]; then p1=$(peer_counter rx_packets); else p1=$(fe_rx_total); fi
+	[ -n "$GEN_PID" ] && stop_pid "$GEN_PID"
+	stop_pid "$FE_PID"
+	stop_pid "$BE_PID"
+	awk -v p0="${p0:-0}" -v p1="${p1:-0}" -v c0="$c0" -v c1="$c1" -v hz="$hz" -v t="$DUR" \
+		'BEGIN { pps = (p1 - p0) / t; cpu = (c1 - c0) / hz;
+			 printf "%.0f %.3f\n", pps, (p1 > p0) ? cpu / ((p1 - p0) / 1e6) : 0 }'
+}
+
+declare -A PPS CPU
+for d in tx rx; do
+	for size in 64 1500; do
+		for kind in dpdk vuring; do
+			read -r pps cpu < <(measure "$kind" "$d" "$size")
+			PPS[$kind-$d-$size]=$pps
+			CPU[$kind-$d-$size]=$cpu
+			echo "# $kind $d $size B: $pps pps, $cpu CPU s per Mpkt" >&2
+		done
+	done
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+{
+	echo "| direction | frame | DPDK vhost+af_xdp (pps) | vuring (pps) | vuring/DPDK | DPDK CPU s/Mpkt | vuring CPU s/Mpkt | vuring/DPDK per CPU-second |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for d in tx rx; do
+		for size in 64 1500; do
+			echo "| $d | $size B | ${PPS[dpdk-$d-$size]} | ${PPS[vuring-$d-$size]} |" \
+				"$(ratio "${PPS[vuring-$d-$size]}" "${PPS[dpdk-$d-$size]}") |" \
+				"${CPU[dpdk-$d-$size]} | ${CPU[vuring-$d-$size]} |" \
+				"$(ratio "${CPU[dpdk-$d-$size]}" "${CPU[vuring-$d-$size]}") |"
+		done
+	done
+} | tee "${OUT:-/dev/null}"
