@@ -277,10 +277,11 @@ static void tx_sleep(struct xdp_queue *q)
 /**
  * tx_push() - get the kernel to take the descriptors on the TX ring
  *
- * Kicks when the kernel asks for it (always in copy mode) and no kick or
- * backoff is under way, whose completion will look again. Frames held by the
- * kernel while a poll(POLLOUT) waits come back without a kick (a NIC's TX
- * completion): look again after the backoff.
+ * Kicks when descriptors wait and the kernel needs it (copy mode always
+ * does; a zero-copy driver says so with need_wakeup), unless a kick or a
+ * backoff is under way, whose completion looks again. Frames the kernel
+ * holds while a poll(POLLOUT) waits come back without a kick (a NIC's TX
+ * completion, a running zero-copy driver): look again after the backoff.
  */
 static void tx_push(struct xdp_queue *q)
 {
@@ -288,14 +289,11 @@ static void tx_push(struct xdp_queue *q)
 
 	if (q->kicking || q->sleeping)
 		return;
-	if (!tx_queued(q)) {
+	if (!tx_queued(q) || (q->s.zerocopy && !xsk_ring_prod__needs_wakeup(&q->s.tx))) {
 		if (q->waiters)
 			tx_sleep(q);
 		return;
 	}
-	/* Copy mode transmits only when kicked; a zero-copy driver says when. */
-	if (q->s.zerocopy && !xsk_ring_prod__needs_wakeup(&q->s.tx))
-		return;
 	if (uring_sqe_get(q->x->u, &q->kick_op, &sqe) < 0) {
 		tx_sleep(q);
 		return;
