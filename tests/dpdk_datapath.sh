@@ -27,7 +27,9 @@ NS=vuring-dp-$$
 TAPIF=vu0
 BURSTS=100		# tx_first bursts of 32 frames
 RX_FRAMES=5000
-RX_PPS=20000
+# Modest, and a deep TAP queue: the test is about losing nothing, not speed
+# (under ASan with 4 queues, 20000/s overflowed the default 500-frame queue).
+RX_PPS=5000
 dir=$(mktemp -d)
 VURING_PID=
 
@@ -44,7 +46,7 @@ ip -n "$NS" link set lo up
 ip -n "$NS" tuntap add dev "$TAPIF" mode tap multi_queue vnet_hdr ||
 	skip_all "cannot create a TAP device"
 ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$TAPIF.disable_ipv6=1"
-ip -n "$NS" link set "$TAPIF" up
+ip -n "$NS" link set "$TAPIF" txqueuelen 10000 up
 
 tap_stat() {
 	ip netns exec "$NS" cat "/sys/class/net/$TAPIF/statistics/$1"
@@ -105,7 +107,8 @@ run_queues() {
 	sent=$(testpmd_total TX-packets)
 	got=$((rx1 - rx0))
 	diag "q=$q: testpmd queued ${sent:-?} of $((BURSTS * 32 * q)), TAP received $got, TAP dropped $((drop1 - drop0))"
-	[ "${sent:-0}" -ge $((BURSTS * 32)) ] && [ "$got" -eq "$sent" ]
+	# testpmd drops what does not fit its own full ring; most must get through.
+	[ "${sent:-0}" -ge $((BURSTS * 16)) ] && [ "$got" -eq "$sent" ]
 	ok $? "q=$q: every frame virtio-user queued arrived on the TAP"
 	wait "$cap"
 	[ "$(grep -c 'UDP' "$dir/capture-$q.txt")" -ge 5 ]
