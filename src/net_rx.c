@@ -143,6 +143,52 @@ static void rx_readable(struct uring_op *op, int res, uint32_t flags)
 }
 
 /**
+ * rx_take_chains() - pop the chains one frame needs, writing nothing yet
+ * @q: RX queue
+ * @len: the frame's length, header included
+ * @n: out: chains popped
+ *
+ * Guest buffers are written only once all of a frame's chains are held, so
+ * a frame that has to wait for more buffers leaves no unlogged write behind
+ * in chains that go back to the ring (during a migration such a write would
+ * make the two copies of guest memory differ).
+ *
+ * Return: 1 when the chains hold the frame, 0 when the guest has not posted
+ * enough (nothing held), 2 when the frame is too big for them (nothing held),
+ * -EIO when the ring broke.
+ */
+static int rx_take_chains(struct net_queue *q, uint32_t len, unsigned int *n)
+{
+	bool mrg = q->dev->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	uint64_t room = 0;
+	int r = 1;
+
+	*n = 0;
+	while (room < len) {
+		struct virtq_elem *e = &q->rx_elems[*n];
+
+		if (*n == NET_RX_MAX_CHAINS || (*n == 1 && !mrg)) {
+			r = 2;
+			break;
+		}
+		e->iov = q->rx_iov + (size_t)*n * NET_RX_CHAIN_IOV;
+		e->iov_cap = NET_RX_CHAIN_IOV;
+		r = virtq_pop(q->vq, e);
+		if (r <= 0)
+			break;
+		(*n)++;
+		VURING_PROBE(chain_pop, q->index, e->id);
+		room += e->in_len;
+	}
+	if (r == 1)
+		return 1;
+	if (r < 0 || virtq_unpop(q->vq, *n) < 0)
+		return -EIO;
+	*n = 0;
+	return r;
+}
+
+/**
  * rx_to_guest() - copy one frame (header included) into the guest's chains
  * @q: RX queue
  * @b: the frame
@@ -152,52 +198,35 @@ static void rx_readable(struct uring_op *op, int res, uint32_t flags)
  */
 static int rx_to_guest(struct net_queue *q, const struct net_rx_buf *b)
 {
-	bool mrg = q->dev->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
-	unsigned int hdr_len = q->dev->vnet_hdr_len, n = 0;
-	uint32_t lens[NET_RX_MAX_CHAINS], off = 0;
+	unsigned int hdr_len = q->dev->vnet_hdr_len, n, i;
+	uint32_t off = 0;
 	uint16_t num_buffers;
+	int r = rx_take_chains(q, b->len, &n);
 
-	while (off < b->len) {
-		struct virtq_elem *e = &q->rx_elems[n];
-		uint32_t take;
-		int r;
+	if (r == 2) {
+		/* The guest keeps its buffers; the frame goes. */
+		q->stats.drops[NET_DROP_TOO_BIG]++;
+		return 1;
+	}
+	if (r <= 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		struct virtq_elem *e = &q->rx_elems[i];
+		uint32_t take = e->in_len < b->len - off ? e->in_len : b->len - off;
 
-		if (n == NET_RX_MAX_CHAINS)
-			goto too_big;
-		e->iov = q->rx_iov + (size_t)n * NET_RX_CHAIN_IOV;
-		e->iov_cap = NET_RX_CHAIN_IOV;
-		r = virtq_pop(q->vq, e);
-		if (r <= 0) {
-			if (r == 0 && virtq_unpop(q->vq, n) < 0)
-				return -EIO;
-			return r;
-		}
-		n++;
-		VURING_PROBE(chain_pop, q->index, e->id);
-		take = e->in_len < b->len - off ? e->in_len : b->len - off;
-		if (!mrg && take < b->len)
-			goto too_big;
 		net_iov_copy_in(e->iov, e->in_num, 0, b->data + off, take);
-		lens[n - 1] = take;
+		if (i == 0 && hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf)) {
+			num_buffers = htole16((uint16_t)n);
+			net_iov_copy_in(e->iov, e->in_num, NET_RX_NUM_BUFFERS_OFF, &num_buffers,
+					sizeof(num_buffers));
+		}
+		/* virtq_push() logs the bytes written when the front-end migrates. */
+		if (virtq_push(q->vq, e, take) < 0)
+			return -EIO;
 		off += take;
 	}
-	if (hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf)) {
-		num_buffers = htole16((uint16_t)n);
-		net_iov_copy_in(q->rx_elems[0].iov, q->rx_elems[0].in_num,
-				NET_RX_NUM_BUFFERS_OFF, &num_buffers, sizeof(num_buffers));
-	}
-	for (unsigned int i = 0; i < n; i++)
-		if (virtq_push(q->vq, &q->rx_elems[i], lens[i]) < 0)
-			return -EIO;
 	q->stats.packets++;
 	q->stats.bytes += b->len - hdr_len;
-	return 1;
-
-too_big:
-	/* The guest keeps its buffers; the frame goes. */
-	if (virtq_unpop(q->vq, n) < 0)
-		return -EIO;
-	q->stats.drops[NET_DROP_TOO_BIG]++;
 	return 1;
 }
 
