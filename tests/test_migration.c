@@ -290,6 +290,40 @@ static void check_exact(uint16_t from, uint16_t to, bool tx, const char *what)
 	   what, extra, missing);
 }
 
+/*
+ * With logging on, a frame that needs two buffers while the guest has posted
+ * one: the one buffer must be neither written nor marked (a write into a chain
+ * that goes back to the ring would go unlogged) until a second one arrives.
+ * (Asking for a kick writes avail_event in the used ring, which is logged.)
+ */
+static void test_short_of_buffers(int pfd, uint16_t rx_used)
+{
+	uint8_t *last;
+	bool untouched = true;
+	bool dirty;
+	uint16_t idx;
+
+	for (uint16_t left = (uint16_t)(rx_posted - rx_used); left > 1; left--)
+		send_frame(pfd, 100);
+	rx_used = (uint16_t)(rx_posted - 1);
+	ok(wait_used(0, rx_used), "RX ring used up to its last buffer");
+	last = f.mem + BUF_OFFSET + (size_t)(rx_used % NBUFS) * BUF_STRIDE;
+	memset(last, 0xee, BUF_SIZE);
+	memset(logbits, 0, LOG_SIZE);
+	send_frame(pfd, BIG_FRAME);
+	msleep(300);
+	for (unsigned int i = 0; i < BUF_SIZE; i++)
+		untouched = untouched && last[i] == 0xee;
+	idx = __atomic_load_n(&used_of(0)->idx, __ATOMIC_ACQUIRE);
+	dirty = page_dirty(gpa_of(last));
+	ok(idx == rx_used && untouched && !dirty,
+	   "a frame needing two buffers leaves the one posted buffer alone (used %u of %u, %s, %s)",
+	   idx, rx_used, untouched ? "unwritten" : "written", dirty ? "dirty" : "clean");
+	post_rx_buffers(1);
+	ok(wait_used(0, (uint16_t)(rx_used + 2)) && last[0] != 0xee && page_dirty(gpa_of(last)),
+	   "once a second buffer is posted the frame fills both, logged");
+}
+
 static void test_dirty_log(int pfd)
 {
 	struct vhost_user_log l = { .mmap_size = LOG_SIZE, .mmap_offset = 0 };
@@ -358,6 +392,7 @@ static void test_dirty_log(int pfd)
 	send_frame(pfd, 100);
 	ok(wait_used(0, ++rx_used), "a frame is delivered");
 	check_exact(start, rx_used, false, "logging on again");
+	test_short_of_buffers(pfd, rx_used);
 	munmap(logbits, LOG_SIZE);
 	close(log_fd);
 	close(efd);
