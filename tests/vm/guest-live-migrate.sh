@@ -15,9 +15,17 @@
 # from the new port. A TCP stream into the guest (iperf3 -R) runs across the
 # switch-over, so vuring A writes guest memory all through the migration and
 # the drain at the stop and the destination's restart happen under load.
-# That a page vuring writes is logged is checked exactly by tests/test_migration:
-# here a vuring that logs nothing still passes (the guest consumes what it
-# receives at once, so stale pages rarely reach it; tried once on purpose).
+# The destination starts paused (-S), so when the migration completes both
+# QEMUs hold a copy of guest memory that nobody writes any more: the copies
+# must be equal page for page: a write that reached the source after QEMU's
+# last look (vuring A writing after GET_VRING_BASE, say) shows up there,
+# whether or not the guest would ever have tripped over it. Only then does the
+# destination run. (Under TCG, QEMU 7.2 itself loses guest CPU writes unless
+# the RAM size is odd: see migrate_lib.sh.) What this cannot see is a missing
+# dirty mark on a page vuring wrote earlier: the guest zeroes each page it
+# allocates for RX buffers, so such pages are sent again anyway (a vuring
+# built to log nothing passed it, with TCP and with UDP into the guest).
+# Logging itself is checked page by page in tests/test_migration.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/tap.sh"
@@ -40,13 +48,6 @@ GUEST_IP=10.0.0.2
 
 vm_setup guest-live-migrate "$TEST_SECS"
 [ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
-# Known bug (issue 7, open): in one CI run of 2026-11-22 the guest's kernel
-# hit a slab corruption (__kmem_cache_free BUG) on the destination right
-# after the switch-over, which points at a page vuring wrote during the
-# migration without marking it dirty. Until that is found, this test runs
-# only on request, so that it cannot turn CI red at random.
-[ "${VURING_TEST_LIVE_MIGRATE:-0}" = 1 ] ||
-	skip_all "known bug: guest memory corrupted after live migration in one run; set VURING_TEST_LIVE_MIGRATE=1 to run"
 [ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
 vm_require python3 tcpdump iperf3
 vm_prepare
@@ -90,7 +91,7 @@ guest_mac=$(sed -n 's/.*VURING-NET-UP eth0 [^ ]* \([0-9a-f:]*\).*/\1/p' "$VM_LOG
 out=$(vm_cmd 30 "ping -c 3 -w 20 $BR_IP")
 ok $? "guest pings the bridge through vuring A"
 
-VM_TAG=-dst vm_start "$VM_DIR/B.sock" 1 -- -incoming "unix:$MIG_SOCK"
+VM_TAG=-dst vm_start "$VM_DIR/B.sock" 1 -- -incoming "unix:$MIG_SOCK" -S
 mig_save dst
 mig_wait_runstate 30 inmigrate && vm_wait_socket "$MIG_SOCK" 10
 ok $? "destination QEMU on vuring B waits for the guest"
@@ -117,8 +118,17 @@ grep -q "dirty logging on" "$VLOG_A"
 ok $? "vuring A logged dirty pages during the migration"
 
 mig_use dst
-mig_wait_runstate 30 running
+mig_wait_runstate 30 paused
+ok $? "the guest arrives, paused, on the destination"
+t_hold=$(mig_now)
+cmp_out=$(python3 "$VM_LIB_DIR/mem_compare.py" "$MIG_src_PID" "$MIG_dst_PID" "$VM_DIR")
+cmp_rc=$?
+echo "$cmp_out" | sed 1d | while read -r l; do diag "$l"; done
+[ $cmp_rc -eq 0 ]
+ok $? "guest memory on both sides is the same after the migration ($(echo "$cmp_out" | head -n1))"
+vm_qmp cont > /dev/null && mig_wait_runstate 30 running
 ok $? "the guest runs on the destination"
+held=$(awk -v a="$t_hold" -v b="$(mig_now)" 'BEGIN { printf "%.2f", b - a }')
 mig_use src
 mig_quit
 ok 0 "source QEMU quits"
@@ -132,18 +142,21 @@ iperf=$(vm_cmd 40 "while pidof iperf3 >/dev/null; do sleep 1; done; cat /tmp/ipe
 echo "$iperf" | grep -q 'receiver'
 ok $? "the TCP stream into the guest survives the migration (iperf3 -R)"
 diag "iperf3 -R across the migration: $(echo "$iperf" | grep receiver | tr -s ' ')"
-kmsg=$(vm_cmd 10 "dmesg | grep -iE 'virtio|eth0' | grep -iE 'error|bad|unexpected|not a head|corrupt|timed out'")
+kmsg=$(vm_cmd 10 "dmesg | grep -E 'BUG:|Oops|corrupt|general protection|WARNING:|not a head|timed out|virtio.*(error|bad|unexpected)' | head -n 5")
 [ -z "$kmsg" ]
-ok $? "no virtio-net complaint in the guest's kernel log${kmsg:+: $kmsg}"
+ok $? "no kernel BUG, warning or virtio-net complaint in the guest's log${kmsg:+: $kmsg}"
 kill -INT "$ping_pid" 2>/dev/null
 wait "$ping_pid" 2>/dev/null
 t_end=$(mig_now)
 mig_capture_stop
 
 first=$(head -n1 "$VM_DIR/replies.cap" | cut -d' ' -f1)
-gap=$(mig_max_gap "$VM_DIR/replies.cap" "$t_mig" "$t_end")
+# The test itself held the guest paused for the memory comparison: that time
+# (all inside the longest gap) is not the switch-over's.
+gap=$(awk -v g="$(mig_max_gap "$VM_DIR/replies.cap" "$t_mig" "$t_end")" -v h="$held" \
+	'BEGIN { printf "%.3f", g - h }')
 awk -v g="$gap" -v m="$GAP_MAX_SECS" 'BEGIN { exit !(g < m) }'
-ok $? "longest gap in the guest's echo replies on the bridge: ${gap} s (< $GAP_MAX_SECS s)"
+ok $? "longest gap in the guest's echo replies on the bridge, less the ${held} s the test held it paused: ${gap} s (< $GAP_MAX_SECS s)"
 diag "namespace -> guest ping (${PING_IVAL} s): $(mig_ping_stats "$VM_DIR/ping.log")"
 diag "guest -> bridge ping (0.2 s): $(echo "$gstats" | grep transmitted)"
 grep -q "$guest_mac" "$VM_DIR/announce.cap"

@@ -20,6 +20,7 @@
 #   VM_CACHE      images and accelerator-probe cache (see vm_default_cache)
 #   VM_ACCEL      force "tcg" or "kvm" instead of probing
 #   VM_MEM        guest RAM in MiB, all of it a shared memfd (256)
+#   VM_MEM_SIZE   guest RAM as a QEMU size (e.g. 262136K), overriding VM_MEM
 #   VM_SMP        guest vCPUs (1)
 #   VM_GUEST_IP   eth0 address inside the guest (10.0.0.2/24)
 #   VM_MAC        eth0 MAC address (52:54:00:12:34:56)
@@ -230,9 +231,10 @@ vm_start() {
 	vectors=0
 	[ "$accel" = kvm ] && vectors=$((2 * queues + 2))
 
-	args=(-accel "$accel" -m "${VM_MEM:-256}M" -smp "${VM_SMP:-1}"
+	local mem=${VM_MEM_SIZE:-${VM_MEM:-256}M}
+	args=(-accel "$accel" -m "$mem" -smp "${VM_SMP:-1}"
 		-nodefaults -nographic -monitor none
-		-object "memory-backend-memfd,id=mem,size=${VM_MEM:-256}M,share=on"
+		-object "memory-backend-memfd,id=mem,size=$mem,share=on"
 		-numa "node,memdev=mem"
 		-kernel "$kernel" -initrd "$initrd"
 		-append "console=ttyS0 panic=-1 loglevel=4 edd=off vuring.ip=${VM_GUEST_IP:-10.0.0.2/24} vuring.cmd=1"
