@@ -27,6 +27,7 @@
 #include <linux/if_tun.h>
 
 #include "backend.h"
+#include "container_of.h"
 #include "fdstore.h"
 #include "log.h"
 
@@ -95,7 +96,7 @@ struct tap {
 
 static struct tap *to_tap(const struct backend *be)
 {
-	return (struct tap *)((const char *)be - offsetof(struct tap, be));
+	return container_of(be, struct tap, be);
 }
 
 /**
@@ -678,41 +679,41 @@ static struct tap_queue *tap_queue(struct backend *be, unsigned int qp)
 }
 
 /**
- * tap_tx() - post a WRITEV of one frame (header included)
+ * tap_rw() - post a READV or WRITEV of one frame (header included)
+ * @write: true for TX (a write to the TAP)
+ *
  * Return: 0, -ENOTCONN for a detached queue, -EINVAL for a bad iovec count,
  * or a ring error.
  */
+static int tap_rw(struct backend *be, unsigned int qp, struct uring_op *op,
+		  const struct iovec *iov, unsigned int iovcnt, bool write)
+{
+	struct tap_queue *q = tap_queue(be, qp);
+
+	if (!q)
+		return -ENOTCONN;
+	if (!iovcnt || iovcnt > BACKEND_MAX_IOV)
+		return -EINVAL;
+	if (write)
+		return uring_prep_writev(to_tap(be)->u, op, q->slot, iov, iovcnt);
+	return uring_prep_readv(to_tap(be)->u, op, q->slot, iov, iovcnt);
+}
+
 static int tap_tx(struct backend *be, unsigned int qp, struct uring_op *op,
 		  const struct iovec *iov, unsigned int iovcnt)
 {
-	struct tap_queue *q = tap_queue(be, qp);
-
-	if (!q)
-		return -ENOTCONN;
-	if (!iovcnt || iovcnt > BACKEND_MAX_IOV)
-		return -EINVAL;
-	return uring_prep_writev(to_tap(be)->u, op, q->slot, iov, iovcnt);
+	return tap_rw(be, qp, op, iov, iovcnt, true);
 }
 
-/**
- * tap_rx() - post a READV for one frame (header included)
- * Return: as tap_tx().
- */
 static int tap_rx(struct backend *be, unsigned int qp, struct uring_op *op,
 		  const struct iovec *iov, unsigned int iovcnt)
 {
-	struct tap_queue *q = tap_queue(be, qp);
-
-	if (!q)
-		return -ENOTCONN;
-	if (!iovcnt || iovcnt > BACKEND_MAX_IOV)
-		return -EINVAL;
-	return uring_prep_readv(to_tap(be)->u, op, q->slot, iov, iovcnt);
+	return tap_rw(be, qp, op, iov, iovcnt, false);
 }
 
 /**
  * tap_poll() - post a POLL_ADD on queue pair @qp
- * Return: as tap_tx().
+ * Return: as tap_rw().
  */
 static int tap_poll(struct backend *be, unsigned int qp, struct uring_op *op,
 		    unsigned int events)

@@ -55,6 +55,7 @@
 #include <xdp/xsk.h>
 
 #include "backend.h"
+#include "container_of.h"
 #include "log.h"
 #include "net_hdr.h"
 #include "xdp_prog.h"
@@ -134,7 +135,7 @@ struct xdp_backend {
 
 static struct xdp_backend *to_xdp(const struct backend *be)
 {
-	return (struct xdp_backend *)((const char *)be - offsetof(struct xdp_backend, be));
+	return container_of(be, struct xdp_backend, be);
 }
 
 /* ------------------------------------------------------------ completions */
@@ -336,7 +337,7 @@ static void kick_report(struct xdp_queue *q, int res)
  */
 static void kick_done(struct uring_op *op, int res, uint32_t flags)
 {
-	struct xdp_queue *q = (struct xdp_queue *)((char *)op - offsetof(struct xdp_queue, kick_op));
+	struct xdp_queue *q = container_of(op, struct xdp_queue, kick_op);
 	bool progress = __atomic_load_n(q->s.tx.consumer, __ATOMIC_ACQUIRE) != q->kick_cons;
 
 	(void)flags;
@@ -363,7 +364,7 @@ static void kick_done(struct uring_op *op, int res, uint32_t flags)
  */
 static void timer_done(struct uring_op *op, int res, uint32_t flags)
 {
-	struct xdp_queue *q = (struct xdp_queue *)((char *)op - offsetof(struct xdp_queue, timer_op));
+	struct xdp_queue *q = container_of(op, struct xdp_queue, timer_op);
 
 	(void)flags;
 	q->sleeping = false;

@@ -29,6 +29,7 @@
 
 #include <linux/virtio_config.h>
 
+#include "container_of.h"
 #include "log.h"
 #include "net.h"
 #include "net_hdr.h"
@@ -64,7 +65,7 @@ struct net_rx_buf {
 
 static struct net_rx_buf *buf_of(struct uring_op *op)
 {
-	return (struct net_rx_buf *)((char *)op - offsetof(struct net_rx_buf, op));
+	return container_of(op, struct net_rx_buf, op);
 }
 
 static void rx_buf_free(struct net_queue *q, struct net_rx_buf *b)
@@ -132,7 +133,7 @@ static unsigned int rx_post_reads(struct net_queue *q)
  */
 static void rx_readable(struct uring_op *op, int res, uint32_t flags)
 {
-	struct net_queue *q = (struct net_queue *)((char *)op - offsetof(struct net_queue, poll_op));
+	struct net_queue *q = container_of(op, struct net_queue, poll_op);
 
 	(void)flags;
 	q->polling = false;

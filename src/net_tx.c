@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "container_of.h"
 #include "log.h"
 #include "net.h"
 #include "net_hdr.h"
@@ -39,7 +40,7 @@ struct net_tx_slot {
 
 static struct net_tx_slot *slot_of(struct uring_op *op)
 {
-	return (struct net_tx_slot *)((char *)op - offsetof(struct net_tx_slot, op));
+	return container_of(op, struct net_tx_slot, op);
 }
 
 static void tx_slot_release(struct net_queue *q, struct net_tx_slot *s)
@@ -164,7 +165,7 @@ static unsigned int tx_resend(struct net_queue *q)
  */
 static void tx_writable(struct uring_op *op, int res, uint32_t flags)
 {
-	struct net_queue *q = (struct net_queue *)((char *)op - offsetof(struct net_queue, poll_op));
+	struct net_queue *q = container_of(op, struct net_queue, poll_op);
 
 	(void)flags;
 	q->polling = false;

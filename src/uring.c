@@ -235,6 +235,36 @@ static bool single_buffer(const struct iovec *iov, unsigned int iovcnt)
 }
 
 /**
+ * prep_rw() - queue a read into, or a write from, @iov on fixed-file @slot
+ * @write: true for a write
+ *
+ * Offset -1 everywhere: a stream (TAP, pipe) has no position to honour.
+ *
+ * Return: 0, or a negative errno (nothing queued).
+ */
+static int prep_rw(struct uring *u, struct uring_op *op, int slot, const struct iovec *iov,
+		   unsigned int iovcnt, bool write)
+{
+	struct io_uring_sqe *sqe;
+	int r = uring_sqe_get(u, op, &sqe);
+
+	if (r < 0)
+		return r;
+	if (single_buffer(iov, iovcnt) && write)
+		io_uring_prep_write(sqe, slot, iov[0].iov_base, (unsigned int)iov[0].iov_len,
+				    (__u64)-1);
+	else if (single_buffer(iov, iovcnt))
+		io_uring_prep_read(sqe, slot, iov[0].iov_base, (unsigned int)iov[0].iov_len,
+				   (__u64)-1);
+	else if (write)
+		io_uring_prep_writev(sqe, slot, iov, iovcnt, (__u64)-1);
+	else
+		io_uring_prep_readv(sqe, slot, iov, iovcnt, (__u64)-1);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	return 0;
+}
+
+/**
  * uring_prep_readv() - queue a read from fixed-file @slot into @iov
  *
  * @iov must stay valid until uring_submit() (the kernel reads it at
@@ -245,19 +275,7 @@ static bool single_buffer(const struct iovec *iov, unsigned int iovcnt)
 int uring_prep_readv(struct uring *u, struct uring_op *op, int slot,
 		     const struct iovec *iov, unsigned int iovcnt)
 {
-	struct io_uring_sqe *sqe;
-	int r = uring_sqe_get(u, op, &sqe);
-
-	if (r < 0)
-		return r;
-	/* Offset -1: a stream (TAP, pipe) has no position to honour. */
-	if (single_buffer(iov, iovcnt))
-		io_uring_prep_read(sqe, slot, iov[0].iov_base, (unsigned int)iov[0].iov_len,
-				   (__u64)-1);
-	else
-		io_uring_prep_readv(sqe, slot, iov, iovcnt, (__u64)-1);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	return 0;
+	return prep_rw(u, op, slot, iov, iovcnt, false);
 }
 
 /**
@@ -271,18 +289,7 @@ int uring_prep_readv(struct uring *u, struct uring_op *op, int slot,
 int uring_prep_writev(struct uring *u, struct uring_op *op, int slot,
 		      const struct iovec *iov, unsigned int iovcnt)
 {
-	struct io_uring_sqe *sqe;
-	int r = uring_sqe_get(u, op, &sqe);
-
-	if (r < 0)
-		return r;
-	if (single_buffer(iov, iovcnt))
-		io_uring_prep_write(sqe, slot, iov[0].iov_base, (unsigned int)iov[0].iov_len,
-				    (__u64)-1);
-	else
-		io_uring_prep_writev(sqe, slot, iov, iovcnt, (__u64)-1);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	return 0;
+	return prep_rw(u, op, slot, iov, iovcnt, true);
 }
 
 /**
