@@ -49,14 +49,7 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-
-eal() { # PREFIX LCORES MAIN
-	echo "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --file-prefix=$1-$$ -l $2 --main-lcore $3"
-}
-
-cpu_ticks() { # PID -> utime+stime in clock ticks
-	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
+. "$(dirname "$0")/lib.sh"
 
 tap_counter() { # IF FIELD
 	ip netns exec "$NS" cat "/sys/class/net/$1/statistics/$2" 2>/dev/null || echo 0
@@ -106,22 +99,10 @@ start_frontend() {
 	PIDS+=("$FE_PID")
 }
 
-stop_pid() {
-	kill -INT "$1" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
-# fe_rx_total: the front-end's last cumulative RX-packets from its stats
-fe_rx_total() {
-	tr -d '\r' <"$dir/fe.log" | sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' | tail -n 1
-}
-
 # measure KIND DIR SIZE -> prints "pps cpu_s_per_mpkt"
 measure() {
-	local kind=$1 d=$2 size=$3 c0 c1 p0 p1 hz gen
-	hz=$(getconf CLK_TCK)
+	local kind=$1 d=$2 size=$3
+	GEN_PID=
 	ns_setup
 	start_backend "$kind"
 	if [ "$d" = tx ]; then
@@ -133,48 +114,15 @@ measure() {
 	if [ "$d" = rx ]; then
 		ip netns exec "$NS" taskset -c 0 "$FRAME_TOOL" send "$BE_TAP" 2000000000 "$size" \
 			>/dev/null 2>&1 &
-		gen=$!
-		PIDS+=("$gen")
+		GEN_PID=$!
+		PIDS+=("$GEN_PID")
 		sleep 2
 	fi
-	c0=$(cpu_ticks "$BE_PID")
-	if [ "$d" = tx ]; then p0=$(tap_counter "$BE_TAP" rx_packets); else p0=$(fe_rx_total); fi
-	sleep "$DUR"
-	c1=$(cpu_ticks "$BE_PID")
-	if [ "$d" = tx ]; then p1=$(tap_counter "$BE_TAP" rx_packets); else p1=$(fe_rx_total); fi
-	[ -n "${gen:-}" ] && stop_pid "$gen"
-	stop_pid "$FE_PID"
-	stop_pid "$BE_PID"
-	awk -v p0="${p0:-0}" -v p1="${p1:-0}" -v c0="$c0" -v c1="$c1" -v hz="$hz" -v t="$DUR" \
-		'BEGIN { pps = (p1 - p0) / t; cpu = (c1 - c0) / hz;
-			 printf "%.0f %.3f\n", pps, (p1 > p0) ? cpu / ((p1 - p0) / 1e6) : 0 }'
+	bench_window "$d" tap_counter "$BE_TAP" rx_packets
 }
 
-declare -A PPS CPU
-for d in tx rx; do
-	for size in 64 1500; do
-		for kind in dpdk vuring; do
-			read -r pps cpu < <(measure "$kind" "$d" "$size")
-			PPS[$kind-$d-$size]=$pps
-			CPU[$kind-$d-$size]=$cpu
-			echo "# $kind $d $size B: $pps pps, $cpu CPU s per Mpkt" >&2
-		done
-	done
-done
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-
-{
-	echo "| direction | frame | DPDK vhost+net_tap (pps) | vuring (pps) | vuring/DPDK | DPDK CPU s/Mpkt | vuring CPU s/Mpkt |"
-	echo "|---|---|---|---|---|---|---|"
-	for d in tx rx; do
-		for size in 64 1500; do
-			echo "| $d | $size B | ${PPS[dpdk-$d-$size]} | ${PPS[vuring-$d-$size]} |" \
-				"$(ratio "${PPS[vuring-$d-$size]}" "${PPS[dpdk-$d-$size]}") |" \
-				"${CPU[dpdk-$d-$size]} | ${CPU[vuring-$d-$size]} |"
-		done
-	done
-} | tee "${OUT:-/dev/null}"
+bench_matrix
+bench_table "DPDK vhost+net_tap" | tee "${OUT:-/dev/null}"
 
 # The chart: packets per second per case, both back-ends side by side.
 if [ -n "$PNG" ] && command -v gnuplot >/dev/null 2>&1; then

@@ -15,6 +15,7 @@ VURING=$BUILD/vuring
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/vm/lib.sh"
+. "$top_srcdir/bench/lib.sh"
 skip_all() { echo "guest.sh: $*" >&2; exit 2; }
 [ -x "$VURING" ] || skip_all "no vuring in $BUILD"
 
@@ -55,7 +56,6 @@ VM_NETDEV="tap,id=n0,ifname=qt0,script=no,downscript=no,vhost=off" VM_QEMU_NETNS
 	vm_start - 1
 read -r qt_tx qt_rx < <(run_case qemu-tap)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo "| iperf3, ${SECS} s, TCG guest ($(vm_accel)) | QEMU tap,vhost=off (Mbit/s) | vuring (Mbit/s) | vuring/QEMU |"
 echo "|---|---|---|---|"
 echo "| guest -> host | $qt_tx | $vu_tx | $(ratio "$vu_tx" "$qt_tx") |"

@@ -56,14 +56,7 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-
-eal() { # PREFIX LCORES MAIN
-	echo "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --file-prefix=$1-$$ -l $2 --main-lcore $3"
-}
-
-cpu_ticks() { # PID -> utime+stime in clock ticks
-	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
+. "$(dirname "$0")/lib.sh"
 
 peer_counter() { # FIELD
 	ip netns exec "$PEER_NS" cat "/sys/class/net/$PEER/statistics/$1" 2>/dev/null || echo 0
@@ -135,22 +128,9 @@ CFG
 	PIDS+=("$GEN_PID")
 }
 
-stop_pid() {
-	kill -INT "$1" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
-# fe_rx_total: the front-end's last cumulative RX-packets from its stats
-fe_rx_total() {
-	tr -d '\r' <"$dir/fe.log" | sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' | tail -n 1
-}
-
 # measure KIND DIR SIZE -> prints "pps cpu_s_per_mpkt"
 measure() {
-	local kind=$1 d=$2 size=$3 c0 c1 p0 p1 hz
-	hz=$(getconf CLK_TCK)
+	local kind=$1 d=$2 size=$3
 	GEN_PID=
 	veth_setup
 	start_backend "$kind"
@@ -164,42 +144,8 @@ measure() {
 		start_generator "$size"
 		sleep 2
 	fi
-	c0=$(cpu_ticks "$BE_PID")
-	if [ "$d" = tx ]; then p0=$(peer_counter rx_packets); else p0=$(fe_rx_total); fi
-	sleep "$DUR"
-	c1=$(cpu_ticks "$BE_PID")
-	if [ "$d" = tx ]; then p1=$(peer_counter rx_packets); else p1=$(fe_rx_total); fi
-	[ -n "$GEN_PID" ] && stop_pid "$GEN_PID"
-	stop_pid "$FE_PID"
-	stop_pid "$BE_PID"
-	awk -v p0="${p0:-0}" -v p1="${p1:-0}" -v c0="$c0" -v c1="$c1" -v hz="$hz" -v t="$DUR" \
-		'BEGIN { pps = (p1 - p0) / t; cpu = (c1 - c0) / hz;
-			 printf "%.0f %.3f\n", pps, (p1 > p0) ? cpu / ((p1 - p0) / 1e6) : 0 }'
+	bench_window "$d" peer_counter rx_packets
 }
 
-declare -A PPS CPU
-for d in tx rx; do
-	for size in 64 1500; do
-		for kind in dpdk vuring; do
-			read -r pps cpu < <(measure "$kind" "$d" "$size")
-			PPS[$kind-$d-$size]=$pps
-			CPU[$kind-$d-$size]=$cpu
-			echo "# $kind $d $size B: $pps pps, $cpu CPU s per Mpkt" >&2
-		done
-	done
-done
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-
-{
-	echo "| direction | frame | DPDK vhost+af_xdp (pps) | vuring (pps) | vuring/DPDK | DPDK CPU s/Mpkt | vuring CPU s/Mpkt | vuring/DPDK per CPU-second |"
-	echo "|---|---|---|---|---|---|---|---|"
-	for d in tx rx; do
-		for size in 64 1500; do
-			echo "| $d | $size B | ${PPS[dpdk-$d-$size]} | ${PPS[vuring-$d-$size]} |" \
-				"$(ratio "${PPS[vuring-$d-$size]}" "${PPS[dpdk-$d-$size]}") |" \
-				"${CPU[dpdk-$d-$size]} | ${CPU[vuring-$d-$size]} |" \
-				"$(ratio "${CPU[dpdk-$d-$size]}" "${CPU[vuring-$d-$size]}") |"
-		done
-	done
-} | tee "${OUT:-/dev/null}"
+bench_matrix
+bench_table "DPDK vhost+af_xdp" percpu | tee "${OUT:-/dev/null}"

@@ -36,13 +36,13 @@
 
 #include "backend.h"
 #include "log.h"
+#include "net_helpers.h"
 #include "tap.h"
 #include "uring.h"
 
 #define TEST_TIMEOUT_S 30
 #define IFNAME "vutap0"
 #define NQ 4
-#define TEST_ETHERTYPE 0x88b5	/* IEEE local experimental */
 #define FRAME_LEN 96
 #define HDR_LEN ((int)sizeof(struct virtio_net_hdr_mrg_rxbuf))
 /* How long to wait for a frame that should come (ms, in 10 ms steps). */
@@ -152,56 +152,6 @@ static int count_tx_queues(void)
 	return n;
 }
 
-static int packet_socket(void)
-{
-	struct sockaddr_ll sll;
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
-
-	if (fd < 0)
-		return -1;
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = (int)if_nametoindex(IFNAME);
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* A broadcast frame of our ethertype; @tag varies the source MAC (and so
- * the flow hash, which picks the TAP queue) and the payload. */
-static void make_frame(unsigned char *f, int len, unsigned char tag)
-{
-	uint16_t type = htons(TEST_ETHERTYPE);
-
-	memset(f, 0xff, 6);
-	memcpy(f + 6, (unsigned char[]){ 0x02, 0, 0, 0, 0, tag }, 6);
-	memcpy(f + 12, &type, 2);
-	for (int i = 14; i < len; i++)
-		f[i] = (unsigned char)(tag + i);
-}
-
-/* Receive our next test frame from the packet socket; 0 if none came. */
-static int packet_recv(int fd, unsigned char *buf, int size)
-{
-	uint16_t type;
-	int i, n;
-
-	for (i = 0; i < WAIT_MS / 10; i++) {
-		n = (int)recv(fd, buf, (size_t)size, 0);
-		if (n >= 14) {
-			memcpy(&type, buf + 12, 2);
-			if (type == htons(TEST_ETHERTYPE))
-				return n;
-			continue;
-		}
-		poll(NULL, 0, 10);
-	}
-	return 0;
-}
-
 static int ethtool_get(int cmd)
 {
 	struct ethtool_value ev = { .cmd = (uint32_t)cmd };
@@ -301,7 +251,7 @@ static void test_tx(struct uring *u, struct backend *be)
 	struct iovec iov[2];
 	struct io io[NQ];
 	long rx0 = sysfs_long("statistics/rx_packets");
-	int ps = packet_socket(), q, seen = 0, n;
+	int ps = nh_packet_socket(IFNAME, true), q, seen = 0, n;
 
 	ok(ps >= 0, "AF_PACKET socket on the TAP");
 	uring_group_init(&g);
@@ -309,12 +259,12 @@ static void test_tx(struct uring *u, struct backend *be)
 	iov[0] = (struct iovec){ &hdr, sizeof(hdr) };
 	iov[1] = (struct iovec){ frame, sizeof(frame) };
 	for (q = 0; q < NQ; q++) {
-		make_frame(frame, FRAME_LEN, (unsigned char)q);
+		nh_make_frame(frame, FRAME_LEN, (unsigned char)q);
 		io_init(&io[q], &g, (unsigned int)q);
 		backend_tx(be, (unsigned int)q, &io[q].op, iov, 2);
 		/* the kernel copies the iovec at submit, the frame at write */
 		backend_flush(be);
-		n = packet_recv(ps, got, sizeof(got));
+		n = nh_recv_frame(ps, got, sizeof(got), WAIT_MS);
 		seen += n == FRAME_LEN && !memcmp(got, frame, FRAME_LEN);
 	}
 	is_int(io[0].res + io[1].res + io[2].res + io[3].res, NQ * (HDR_LEN + FRAME_LEN),
@@ -336,7 +286,7 @@ static int write_gso(struct uring *u, struct backend *be, uint16_t gso_size)
 	uint16_t tot = htons(sizeof(f) - 14);
 
 	memset(f, 0, sizeof(f));
-	make_frame(f, 14, 9);
+	nh_make_frame(f, 14, 9);
 	f[12] = 0x08;
 	f[13] = 0x00;		/* IPv4 */
 	f[14] = 0x45;
@@ -372,7 +322,7 @@ static void test_rx(struct uring *u, struct backend *be)
 	static unsigned char frame[FRAME_LEN];
 	static struct io io[NQ];
 	struct uring_group g;
-	int ps = packet_socket(), q, posted = 0, got = -1, good;
+	int ps = nh_packet_socket(IFNAME, true), q, posted = 0, got = -1, good;
 
 	uring_group_init(&g);
 	for (q = 0; q < NQ; q++) {
@@ -383,7 +333,7 @@ static void test_rx(struct uring *u, struct backend *be)
 	backend_flush(be);
 	is_int(posted, NQ, "a readv posted on each of the %d queues", NQ);
 	is_int(io[0].done + io[1].done + io[2].done + io[3].done, 0, "no frame yet, all pending");
-	make_frame(frame, FRAME_LEN, 0x42);
+	nh_make_frame(frame, FRAME_LEN, 0x42);
 	ok(send(ps, frame, FRAME_LEN, 0) == FRAME_LEN, "injected a frame with AF_PACKET");
 	wait_done(u, io, NQ);
 	for (q = 0; q < NQ; q++)
@@ -409,7 +359,7 @@ static void test_queue_enable(struct uring *u, struct backend *be)
 	static unsigned char frame[FRAME_LEN];
 	static struct io io[NQ];
 	struct uring_group g;
-	int ps = packet_socket(), q, i, on_q0 = 0, refused = 0;
+	int ps = nh_packet_socket(IFNAME, true), q, i, on_q0 = 0, refused = 0;
 
 	uring_group_init(&g);
 	for (q = 1; q < NQ; q++)
@@ -423,7 +373,7 @@ static void test_queue_enable(struct uring *u, struct backend *be)
 		io_init(&io[0], &g, 0);
 		backend_rx(be, 0, &io[0].op, &io[0].iov, 1);
 		backend_flush(be);
-		make_frame(frame, FRAME_LEN, (unsigned char)(0x50 + i));
+		nh_make_frame(frame, FRAME_LEN, (unsigned char)(0x50 + i));
 		if (send(ps, frame, FRAME_LEN, 0) != FRAME_LEN)
 			break;
 		wait_done(u, io, 1);

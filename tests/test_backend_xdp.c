@@ -45,6 +45,7 @@
 
 #include "backend.h"
 #include "log.h"
+#include "net_helpers.h"
 #include "tap.h"
 #include "uring.h"
 
@@ -52,7 +53,6 @@
 #define IFNAME "xv0"
 #define PEER "xp0"
 #define NQ 2
-#define TEST_ETHERTYPE 0x88b5	/* IEEE local experimental */
 #define FRAME_LEN 96
 #define HDR_LEN ((int)sizeof(struct virtio_net_hdr_mrg_rxbuf))
 /* How long to wait for something that should happen (ms, in 5 ms steps). */
@@ -186,24 +186,6 @@ static __u32 prog_id(void)
 	return id;
 }
 
-static int packet_socket(const char *ifname)
-{
-	struct sockaddr_ll sll;
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
-
-	if (fd < 0)
-		return -1;
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = (int)if_nametoindex(ifname);
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * A packet socket that sends on the TX queue of the sending CPU: without a
  * qdisc in the way AF_PACKET picks that queue (packet_pick_tx_queue), and
@@ -211,48 +193,13 @@ static int packet_socket(const char *ifname)
  */
 static int packet_socket_per_cpu(const char *ifname)
 {
-	int fd = packet_socket(ifname), one = 1;
+	int fd = nh_packet_socket(ifname, true), one = 1;
 
 	if (fd >= 0 && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
-}
-
-static void make_frame(unsigned char *f, int len, unsigned char tag)
-{
-	uint16_t type = htons(TEST_ETHERTYPE);
-
-	memset(f, 0xff, 6);
-	memcpy(f + 6, (unsigned char[]){ 0x02, 0, 0, 0, 0, tag }, 6);
-	memcpy(f + 12, &type, 2);
-	for (int i = 14; i < len; i++)
-		f[i] = (unsigned char)(tag + i);
-}
-
-/* Our next test frame arriving at @fd (not one we sent); 0 if none came. */
-static int packet_recv(int fd, unsigned char *buf, int size)
-{
-	struct sockaddr_ll from;
-	socklen_t fl;
-	uint16_t type;
-
-	for (int i = 0; i < WAIT_MS / 5; i++) {
-		int n;
-
-		fl = sizeof(from);
-		n = (int)recvfrom(fd, buf, (size_t)size, 0, (struct sockaddr *)&from, &fl);
-		if (n >= 14 && from.sll_pkttype != PACKET_OUTGOING) {
-			memcpy(&type, buf + 12, 2);
-			if (type == htons(TEST_ETHERTYPE))
-				return n;
-			continue;
-		}
-		if (n < 0)
-			poll(NULL, 0, 5);
-	}
-	return 0;
 }
 
 /* Send on @fd (packet_socket_per_cpu) from CPU @cpu, so on queue @cpu. */
@@ -409,12 +356,12 @@ static void test_tx(struct uring *u, struct backend *be)
 	struct virtio_net_hdr_mrg_rxbuf hdr;
 	struct uring_group g;
 	static struct io io;
-	int ps = packet_socket(PEER);
+	int ps = nh_packet_socket(PEER, true);
 
 	uring_group_init(&g);
 	memset(&hdr, 0, sizeof(hdr));
 	for (unsigned int qp = 0; qp < NQ; qp++) {
-		make_frame(frame, FRAME_LEN, (unsigned char)(0x10 + qp));
+		nh_make_frame(frame, FRAME_LEN, (unsigned char)(0x10 + qp));
 		io_init(&io, &g);
 		/* Header and frame in two iovecs, as a guest chain may be. */
 		io.iov[0].iov_base = &hdr;
@@ -425,7 +372,7 @@ static void test_tx(struct uring *u, struct backend *be)
 		is_int(io.done, 0, "... completing only at flush");
 		backend_flush(be);
 		is_int(io.res, HDR_LEN + FRAME_LEN, "... with header + frame bytes taken");
-		is_int(packet_recv(ps, got, sizeof(got)), FRAME_LEN,
+		is_int(nh_recv_frame(ps, got, sizeof(got), WAIT_MS), FRAME_LEN,
 		       "the peer got a %d-byte frame from queue pair %u", FRAME_LEN, qp);
 		ok(!memcmp(got, frame, FRAME_LEN), "... the frame without the virtio-net header");
 	}
@@ -467,7 +414,7 @@ static void test_rx(struct uring *u, struct backend *be)
 		       "poll(POLLIN) on queue pair %d", qp);
 		backend_flush(be);
 		is_int(poll_io.done, 0, "... pending while nothing came");
-		make_frame(frame, FRAME_LEN, (unsigned char)(0x30 + qp));
+		nh_make_frame(frame, FRAME_LEN, (unsigned char)(0x30 + qp));
 		ok(send_on_cpu(ps, frame, FRAME_LEN, qp) == FRAME_LEN,
 		   "the peer sent a frame on its queue %d", qp);
 		wait_done(u, &poll_io);
@@ -486,7 +433,7 @@ static void test_rx(struct uring *u, struct backend *be)
 	/* More frames than RX frames: the fill ring must be topped up. */
 	good = 0;
 	for (int i = 0; i < 3 * SMALL_UMEM; i++) {
-		make_frame(frame, FRAME_LEN, (unsigned char)i);
+		nh_make_frame(frame, FRAME_LEN, (unsigned char)i);
 		if (send_on_cpu(ps, frame, FRAME_LEN, 0) != FRAME_LEN)
 			break;
 		for (int t = 0; t < 100; t++) {
@@ -512,13 +459,13 @@ static void test_tx_backpressure(struct uring *u, struct backend *be)
 	static struct io io[SMALL_UMEM / 2 + 1], pollout;
 	struct virtio_net_hdr_mrg_rxbuf hdr;
 	struct uring_group g;
-	int ps = packet_socket(PEER), taken = 0, arrived = 0, n = SMALL_UMEM / 2;
+	int ps = nh_packet_socket(PEER, true), taken = 0, arrived = 0, n = SMALL_UMEM / 2;
 
 	uring_group_init(&g);
 	memset(&hdr, 0, sizeof(hdr));
 	sh("ip link set " IFNAME " down");
 	for (int i = 0; i <= n; i++) {
-		make_frame(frame, FRAME_LEN, (unsigned char)(0x80 + i));
+		nh_make_frame(frame, FRAME_LEN, (unsigned char)(0x80 + i));
 		io_init(&io[i], &g);
 		memcpy(io[i].buf, &hdr, HDR_LEN);
 		memcpy(io[i].buf + HDR_LEN, frame, FRAME_LEN);
@@ -540,7 +487,7 @@ static void test_tx_backpressure(struct uring *u, struct backend *be)
 	sh("ip link set " IFNAME " up");
 	wait_done(u, &pollout);
 	ok(pollout.done && pollout.res == POLLOUT, "POLLOUT once the link is up again");
-	while (packet_recv(ps, got, sizeof(got)) == FRAME_LEN && arrived < n)
+	while (nh_recv_frame(ps, got, sizeof(got), WAIT_MS) == FRAME_LEN && arrived < n)
 		arrived++;
 	is_int(arrived, n, "the %d frames that waited arrived at the peer", n);
 	close(ps);
@@ -600,7 +547,7 @@ static int peer_frame_arrives(struct backend *be, unsigned char tag)
 	struct uring_group g;
 
 	uring_group_init(&g);
-	make_frame(frame, FRAME_LEN, tag);
+	nh_make_frame(frame, FRAME_LEN, tag);
 	send_on_cpu(ps, frame, FRAME_LEN, 0);
 	close(ps);
 	for (int t = 0; t < WAIT_MS / 5; t++) {

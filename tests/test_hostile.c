@@ -46,6 +46,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "net_helpers.h"
 #include "tap.h"
 #include "vu_frontend.h"
 #include "vuf_traffic.h"
@@ -92,13 +93,6 @@ static long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 /* ---------------------------------------------------------------- sessions */
@@ -406,7 +400,7 @@ static void rx_with_frame(struct vuf *f, uint16_t head)
 {
 	vuft_publish(f, RX, head);
 	vuft_publish(f, RX + 2, head);	/* the kernel may pick either queue */
-	msleep(20);
+	nh_sleep_ms(20);
 	vuft_inject(&tap_);
 }
 
@@ -454,7 +448,7 @@ static void tx_bad_hdr(struct vuf *f, uint8_t flags, uint8_t gso, uint16_t gso_s
 	h->csum_offset = 16;
 	desc(f, TX, 0, gpa, FULL, 0, 0);
 	vuft_publish(f, TX, 0);
-	msleep(100);
+	nh_sleep_ms(100);
 	/* The chain comes back used although nothing was sent. */
 	tap_.used_seen[TX]++;
 }
@@ -478,7 +472,7 @@ static void tx_runt(struct vuf *f)
 {
 	desc(f, TX, 0, good_frame(f), HDR_LEN, 0, 0);
 	vuft_publish(f, TX, 0);
-	msleep(100);
+	nh_sleep_ms(100);
 	tap_.used_seen[TX]++;
 }
 
@@ -487,7 +481,7 @@ static void tx_oversized(struct vuf *f)
 {
 	desc(f, TX, 0, good_frame(f), 100000, 0, 0);
 	vuft_publish(f, TX, 0);
-	msleep(100);
+	nh_sleep_ms(100);
 	tap_.used_seen[TX]++;
 }
 
@@ -495,7 +489,7 @@ static void kick_storm(struct vuf *f)
 {
 	for (unsigned int i = 0; i < 10000; i++)
 		vuf_kick(f, i % NRINGS);
-	msleep(100);
+	nh_sleep_ms(100);
 }
 
 static const struct chain_case {
@@ -755,7 +749,7 @@ static int hs_do(struct vuf *f, enum hs_step s)
 		vuft_session(&tap_, f);
 		return 0;
 	case HS_TRAFFIC:
-		msleep(20);
+		nh_sleep_ms(20);
 		return vuft_both_ways(&tap_, f, TRAFFIC_MS);
 	case HS_GET_BASE0:
 		return vuf_get_vring_base(f, 0, &base);
@@ -796,7 +790,7 @@ static pid_t flood_start(void)
 	if (pid == 0)
 		for (;;)
 			if (vuft_inject(&tap_) < 0)
-				msleep(1);
+				nh_sleep_ms(1);
 	return pid;
 }
 

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net_helpers.h"
 #include "tap.h"
 #include "vu_frontend.h"
 
@@ -70,13 +71,6 @@ static __attribute__((noreturn, format(printf, 1, 2))) void bail_out(const char 
 	va_end(ap);
 	printf("\n");
 	exit(1);
-}
-
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 static uint64_t gpa_of(const void *p)
@@ -117,38 +111,6 @@ static void quiet_ipv6(void)
 	}
 }
 
-static int link_up(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), r;
-
-	if (fd < 0)
-		return -errno;
-	strcpy(ifr.ifr_name, IFNAME);
-	r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (r == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return r < 0 ? -errno : 0;
-}
-
-/* A raw socket on the TAP: send() goes to vuring (RX), recv() sees its TX. */
-static int packet_socket(void)
-{
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
-
-	sll.sll_ifindex = (int)if_nametoindex(IFNAME);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int send_frame(int pfd, size_t len)
 {
 	unsigned char frame[BIG_FRAME];
@@ -172,7 +134,7 @@ static bool wait_used(unsigned int ring, uint16_t want)
 	for (int t = 0; t < WAIT_MS; t++) {
 		if (__atomic_load_n(&used_of(ring)->idx, __ATOMIC_ACQUIRE) == want)
 			return true;
-		msleep(1);
+		nh_sleep_ms(1);
 	}
 	return false;
 }
@@ -311,7 +273,7 @@ static void test_short_of_buffers(int pfd, uint16_t rx_used)
 	memset(last, 0xee, BUF_SIZE);
 	memset(logbits, 0, LOG_SIZE);
 	send_frame(pfd, BIG_FRAME);
-	msleep(300);
+	nh_sleep_ms(300);
 	for (unsigned int i = 0; i < BUF_SIZE; i++)
 		untouched = untouched && last[i] == 0xee;
 	idx = __atomic_load_n(&used_of(0)->idx, __ATOMIC_ACQUIRE);
@@ -446,8 +408,8 @@ int main(void)
 	if (!(f.features & (1ull << VHOST_F_LOG_ALL)) ||
 	    !(f.features & (1ull << VIRTIO_NET_F_MRG_RXBUF)))
 		bail_out("vuring offers no LOG_ALL or no MRG_RXBUF");
-	ok(link_up() == 0, "TAP is up");
-	pfd = packet_socket();
+	ok(nh_link_up(IFNAME) == 0, "TAP is up");
+	pfd = nh_packet_socket(IFNAME, false);
 	ok(pfd >= 0, "raw socket on the TAP");
 	if (pfd < 0)
 		bail_out("no raw socket");

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net_helpers.h"
 #include "tap.h"
 #include "vu_frontend.h"
 
@@ -36,31 +37,6 @@
 #define BUF_OFFSET (2u << 20)
 /* How long we watch guest memory for late writes after the stop. */
 #define QUIET_MS 500
-
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Bring IFNAME up (vuring created it) so the kernel transmits onto it. */
-static int link_up(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), r;
-
-	if (fd < 0)
-		return -errno;
-	strcpy(ifr.ifr_name, IFNAME);
-	r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (r == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return r < 0 ? -errno : 0;
-}
 
 /* The flooder: broadcast frames onto IFNAME until killed. */
 static void __attribute__((noreturn)) flood(void)
@@ -79,7 +55,7 @@ static void __attribute__((noreturn)) flood(void)
 	memset(frame + 14, 0xab, sizeof(frame) - 14);
 	for (;;)
 		if (send(fd, frame, sizeof(frame), 0) < 0)
-			msleep(1);
+			nh_sleep_ms(1);
 }
 
 /*
@@ -102,7 +78,7 @@ static unsigned int recycle(struct vuf *f, int ms)
 				(uint16_t)used->ring[seen % VUF_RING_NUM].id;
 		__atomic_store_n(&avail->idx, next, __ATOMIC_RELEASE);
 		vuf_kick(f, 0);
-		msleep(1);
+		nh_sleep_ms(1);
 	}
 	return frames;
 }
@@ -148,7 +124,7 @@ int main(void)
 	ok(vuf_daemon_start(&d, ini) == 0, "vuring starts on a TAP it creates (%s)", vuf_error);
 	ok(vuf_connect(&f, d.sock) == 0 && vuf_handshake(&f, &opts) == 0,
 	   "handshake with one queue pair (%s)", vuf_error);
-	ok(link_up() == 0, "TAP is up");
+	ok(nh_link_up(IFNAME) == 0, "TAP is up");
 
 	used = (void *)(uintptr_t)vuf_ring_uva(&f, 0, VUF_USED);
 	memset(f.mem + BUF_OFFSET, 0x5a, (size_t)NBUFS * BUF_SIZE);
@@ -162,7 +138,7 @@ int main(void)
 		used_idx = __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE);
 		if (used_idx > 0)
 			break;
-		msleep(10);
+		nh_sleep_ms(10);
 	}
 	ok(used_idx > 0 && recycle(&f, 300) > NBUFS,
 	   "frames keep arriving in recycled RX buffers (first used idx %u)", used_idx);
@@ -173,7 +149,7 @@ int main(void)
 	snap = malloc((size_t)NBUFS * BUF_SIZE);
 	if (snap)
 		memcpy(snap, f.mem + BUF_OFFSET, (size_t)NBUFS * BUF_SIZE);
-	msleep(QUIET_MS);
+	nh_sleep_ms(QUIET_MS);
 	ok(snap && __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) == used_before &&
 		   !memcmp(snap, f.mem + BUF_OFFSET, (size_t)NBUFS * BUF_SIZE),
 	   "no buffer or used entry written in %d ms after the reply (used idx %u, base %u)",

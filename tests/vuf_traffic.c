@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net_helpers.h"
 #include "vuf_traffic.h"
 
 /* Buffer areas (offsets into guest memory); see vuf_traffic.h. */
@@ -47,13 +48,6 @@ static long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 static void write_knob(const char *path, const char *value)
@@ -86,26 +80,6 @@ int vuft_netns_enter(void)
 	return 0;
 }
 
-/* Bring @ifname up; the daemon may not have done it (existing TAP). */
-static int link_up(const char *ifname)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
-
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
-		ifr.ifr_flags |= IFF_UP;
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	r = r < 0 ? -errno : 0;
-	close(fd);
-	return r;
-}
-
 /**
  * vuft_open() - wait for the TAP, bring it up, watch it
  * @t: filled in
@@ -127,9 +101,9 @@ int vuft_open(struct vuft *t, const char *ifname, int timeout_ms)
 	while (!(sll.sll_ifindex = (int)if_nametoindex(ifname))) {
 		if (now_ms() > deadline)
 			return -ENODEV;
-		sleep_ms(10);
+		nh_sleep_ms(10);
 	}
-	r = link_up(ifname);
+	r = nh_link_up(ifname);
 	if (r < 0)
 		return r;
 	t->pkt = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
@@ -271,7 +245,7 @@ int vuft_tx(struct vuft *t, struct vuf *f, unsigned int ring, int timeout_ms)
 		}
 		if (seen && back)
 			return 0;
-		sleep_ms(POLL_MS);
+		nh_sleep_ms(POLL_MS);
 	} while (now_ms() < deadline);
 	return -ETIMEDOUT;
 }
@@ -360,7 +334,7 @@ int vuft_rx(struct vuft *t, struct vuf *f, int timeout_ms)
 			 * posting until ours is through. */
 			rx_post(t, f, ring);
 		}
-		sleep_ms(POLL_MS);
+		nh_sleep_ms(POLL_MS);
 	} while (now_ms() < deadline);
 	return -ETIMEDOUT;
 }
