@@ -105,8 +105,7 @@ cp "$top_srcdir/contrib/libvirt/qemu-hook" /etc/libvirt/hooks/qemu.d/vuring
 # ---- the service manager stand-in
 vm_netns_create || skip_all "cannot create a network namespace"
 vm_netns_tap "$VM_NS" "$TAP" "$HOST_IP/24" "$SD_UID" || skip_all "cannot create a TAP device"
-chmod 0711 "$VM_DIR"
-mkdir -m 0755 "$VM_DIR/notify"
+sd_service_files "$VM_DIR" || skip_all "cannot prepare $VM_DIR for the service user"
 NOTIFY="$VM_DIR/notify/notify.sock"
 NLOG="$VM_DIR/notify.log"
 : > "$NLOG"
@@ -124,7 +123,7 @@ lv_unit() {
 	chmod 0644 "/etc/vuring/$vm.ini"
 	mapfile -t cmd < <(sd_exec_start "$service" "$inst")
 	mapfile -t envs < <(sd_environment "$service" "$inst")
-	cmd[0]=$VURING
+	cmd[0]=$SD_VURING
 	{
 		echo '#!/bin/sh'
 		printf '%q ' exec ip netns exec "$VM_NS" env NOTIFY_SOCKET="$NOTIFY" \

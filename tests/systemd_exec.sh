@@ -67,8 +67,7 @@ INI
 chmod 0644 "/etc/vuring/$VM.ini"
 
 # The notify socket must be reachable by the service user.
-chmod 0711 "$VM_DIR"
-mkdir -m 0755 "$VM_DIR/notify"
+sd_service_files "$VM_DIR" || skip_all "cannot prepare $VM_DIR for the service user"
 NOTIFY="$VM_DIR/notify/notify.sock"
 NLOG="$VM_DIR/notify.log"
 : > "$NLOG"
@@ -79,7 +78,7 @@ mapfile -t cmd < <(sd_exec_start "$service" "$INST")
 mapfile -t envs < <(sd_environment "$service" "$INST")
 [ "${cmd[0]##*/}" = vuring ] && [ "${cmd[*]:1}" = "--config /etc/vuring/$VM.ini" ]
 ok $? "ExecStart= for $INST: ${cmd[*]}"
-cmd[0]=$VURING
+cmd[0]=$SD_VURING
 # run_unit_cmd PREFIX...: the unit's command under its identity and sandbox
 # basics, behind PREFIX (a socket activator); every step execs, so the pid
 # vm_bg gets is vuring's (or the activator's). Only for vm_bg's subshell.
@@ -136,7 +135,7 @@ while [ "$SECONDS" -lt "$deadline" ]; do
 	[ -n "$pid2" ] && break
 	sleep 0.2
 done
-[ -n "$pid2" ] && [ "$(readlink "/proc/$pid2/exe")" = "$(readlink -f "$VURING")" ]
+[ -n "$pid2" ] && [ "$(readlink "/proc/$pid2/exe")" = "$(readlink -f "$SD_VURING")" ]
 ok $? "QEMU's redial socket-activates vuring, which sends READY=1 (pid ${pid2:-none})"
 grep -q 'on an inherited socket' "$log2"
 ok $? "the activated vuring serves the inherited socket (LISTEN_FDS)"

@@ -14,6 +14,8 @@
 #   sd_service_uid NAME            uid of user NAME, or an unused uid
 #   sd_wait_notify LOG REGEX SECS  wait for a notify_recv.py line
 #   sd_identity UNIT               setpriv prefix for User=, UMask=, no caps
+#   sd_service_files DIR           DIR reachable by the service user, with the
+#                                  daemon in it ($SD_VURING) and DIR/notify
 #
 # Only the unit syntax our units use is understood: no quoting, no line
 # continuations; anything else makes these functions fail loudly.
@@ -195,4 +197,14 @@ sd_identity() {
 	fi
 	SD_IDENTITY+=(--no-new-privs --inh-caps=-all --bounding-set=-all
 		sh -c "umask ${umask_val:-0022}; exec \"\$@\"" vuring)
+}
+
+# sd_service_files DIR: let the service user reach DIR (mode 0711), make
+# DIR/notify (0755) for the notify socket, and copy the daemon ($VURING) to
+# DIR/bin, setting SD_VURING: the build tree may sit where only root can
+# enter (a fresh clone in a mktemp -d directory is mode 0700).
+sd_service_files() {
+	chmod 0711 "$1" && mkdir -m 0755 "$1/notify" "$1/bin" &&
+		install -m 0755 "$VURING" "$1/bin/vuring" || return 1
+	SD_VURING=$1/bin/vuring
 }
