@@ -48,9 +48,7 @@ HOST_IP=10.0.0.1
 GUEST_IP=10.0.0.2
 TAP=vu0
 
-vm_setup guest-fdstore "$TEST_SECS"
-[ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
-[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
+vm_setup_vuring guest-fdstore "$TEST_SECS"
 "$VURING" --version > /dev/null || skip_all "VURING does not run"
 vm_require python3 iperf3 tcpdump
 vm_prepare
@@ -63,14 +61,7 @@ unset VM_RECONNECT
 
 vm_netns_create || skip_all "cannot create a network namespace"
 
-cat > "$VM_DIR/vuring.ini" <<INI
-[vhost-user]
-path = $SOCK
-[backend]
-interface = $TAP
-create = yes
-queue-pairs = $QUEUES
-INI
+vm_vuring_ini "$SOCK" "$TAP" $QUEUES yes > "$VM_DIR/vuring.ini"
 
 mkfifo "$CTL"
 vm_bg ip netns exec "$VM_NS" python3 "$top_srcdir/tests/fdstore_supervisor.py" \

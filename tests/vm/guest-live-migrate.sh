@@ -46,9 +46,7 @@ IPERF_SECS=12
 BR_IP=10.0.0.1
 GUEST_IP=10.0.0.2
 
-vm_setup guest-live-migrate "$TEST_SECS"
-[ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
-[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
+vm_setup_vuring guest-live-migrate "$TEST_SECS"
 vm_require python3 tcpdump iperf3
 vm_prepare
 
@@ -69,8 +67,7 @@ done
 
 # start_vuring NAME TAP: vuring NAME on TAP, socket $VM_DIR/NAME.sock.
 start_vuring() {
-	printf '[vhost-user]\npath = %s\n[backend]\ninterface = %s\ncreate = no\n' \
-		"$VM_DIR/$1.sock" "$2" > "$VM_DIR/$1.ini"
+	vm_vuring_ini "$VM_DIR/$1.sock" "$2" 1 > "$VM_DIR/$1.ini"
 	vm_bg ip netns exec "$VM_NS" "$VURING" --config "$VM_DIR/$1.ini" -v
 	eval "VPID_$1=\$VM_BG_PID VLOG_$1=\$VM_BG_LOG"
 	vm_wait_socket "$VM_DIR/$1.sock" 10

@@ -26,25 +26,15 @@ HOST_IP=10.0.0.1
 GUEST_IP=10.0.0.2
 TAP=vu0
 
-vm_setup guest-reset "$TEST_SECS"
-[ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
-[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
+vm_setup_vuring guest-reset "$TEST_SECS"
 vm_prepare
 
 SOCK="$VM_DIR/vhost.sock"
 export VM_GUEST_IP="$GUEST_IP/24" VM_REBOOT=1
 
-vm_netns_create || skip_all "cannot create a network namespace"
-vm_netns_tap "$VM_NS" "$TAP" "$HOST_IP/24" || skip_all "cannot create a TAP device"
+vm_netns_with_tap "$TAP" "$HOST_IP/24"
 
-cat > "$VM_DIR/vuring.ini" <<INI
-[vhost-user]
-path = $SOCK
-[backend]
-interface = $TAP
-create = no
-queue-pairs = 1
-INI
+vm_vuring_ini "$SOCK" "$TAP" 1 > "$VM_DIR/vuring.ini"
 VLOG="$VM_DIR/vuring.log"
 # -v: debug, which logs every ring start ("virtq rx0: started ...").
 rl_vuring_start "$VM_DIR/vuring.ini" "$VLOG" -v

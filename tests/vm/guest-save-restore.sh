@@ -32,9 +32,7 @@ HOST_IP=10.0.0.1
 GUEST_IP=10.0.0.2
 TAP=vu0
 
-vm_setup guest-save-restore "$TEST_SECS"
-[ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
-[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
+vm_setup_vuring guest-save-restore "$TEST_SECS"
 vm_require python3 tcpdump
 vm_prepare
 
@@ -42,8 +40,7 @@ SOCK="$VM_DIR/vhost.sock"
 STATE="$VM_DIR/guest.state"
 export VM_GUEST_IP="$GUEST_IP/24" VM_QMP=1
 
-vm_netns_create || skip_all "cannot create a network namespace"
-vm_netns_tap "$VM_NS" "$TAP" "$HOST_IP/24" || skip_all "cannot create a TAP device"
+vm_netns_with_tap "$TAP" "$HOST_IP/24"
 printf '[vhost-user]\npath = %s\n[backend]\ninterface = %s\ncreate = no\n' "$SOCK" "$TAP" \
 	> "$VM_DIR/vuring.ini"
 vm_bg ip netns exec "$VM_NS" "$VURING" --config "$VM_DIR/vuring.ini" -v

@@ -36,9 +36,7 @@ GUEST_IP=10.0.0.2
 GUEST_MAC=52:54:00:12:34:56
 TAP=vu0
 
-vm_setup guest-stats "$TEST_SECS"
-[ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
-[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
+vm_setup_vuring guest-stats "$TEST_SECS"
 VURINGCTL=$top_builddir/vuringctl
 [ -x "$VURINGCTL" ] || skip_all "vuringctl not built"
 vm_require iperf3 taskset python3
@@ -48,19 +46,13 @@ SOCK="$VM_DIR/vhost.sock"
 CTL="$VM_DIR/ctl.sock"
 export VM_GUEST_IP="$GUEST_IP/24" VM_QEMU_CPUS=0 VM_MAC=$GUEST_MAC
 
-vm_netns_create || skip_all "cannot create a network namespace"
-vm_netns_tap "$VM_NS" "$TAP" "$HOST_IP/24" || skip_all "cannot create a TAP device"
+vm_netns_with_tap "$TAP" "$HOST_IP/24"
 vm_ns "$VM_NS" sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1"
 vm_ns "$VM_NS" ip neigh replace "$GUEST_IP" lladdr "$GUEST_MAC" dev "$TAP" nud permanent
 TAP_MAC=$(vm_ns "$VM_NS" cat "/sys/class/net/$TAP/address")
 
-cat > "$VM_DIR/vuring.ini" <<INI
-[vhost-user]
-path = $SOCK
-[backend]
-interface = $TAP
-create = no
-queue-pairs = $QUEUES
+vm_vuring_ini "$SOCK" "$TAP" $QUEUES > "$VM_DIR/vuring.ini"
+cat >> "$VM_DIR/vuring.ini" <<INI
 [control]
 path = $CTL
 INI

@@ -27,27 +27,19 @@ HOST_IP=10.0.0.1
 GUEST_IP=10.0.0.2
 TAP=vu0
 
-vm_setup guest-vuring "$TEST_SECS"
-[ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
-[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
+vm_setup_vuring guest-vuring "$TEST_SECS"
 vm_require iperf3 taskset
 vm_prepare
 
 SOCK="$VM_DIR/vhost.sock"
 export VM_GUEST_IP="$GUEST_IP/24" VM_QEMU_CPUS=0
 
-vm_netns_create || skip_all "cannot create a network namespace"
 RUN_AS=nobody
 getent passwd "$RUN_AS" >/dev/null || skip_all "no user $RUN_AS to run vuring as"
-vm_netns_tap "$VM_NS" "$TAP" "$HOST_IP/24" "$RUN_AS" || skip_all "cannot create a TAP device"
+vm_netns_with_tap "$TAP" "$HOST_IP/24" "$RUN_AS"
 
-cat > "$VM_DIR/vuring.ini" <<INI
-[vhost-user]
-path = $SOCK
-[backend]
-interface = $TAP
-create = no
-queue-pairs = $QUEUES
+vm_vuring_ini "$SOCK" "$TAP" $QUEUES > "$VM_DIR/vuring.ini"
+cat >> "$VM_DIR/vuring.ini" <<INI
 [control]
 path = $VM_DIR/ctl.sock
 [security]

@@ -23,9 +23,7 @@ IPERF_DURATION=5
 HOST_IP=10.0.0.1
 GUEST_IP=10.0.0.2
 
-vm_setup guest-xdp "$TEST_SECS"
-[ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
-[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
+vm_setup_vuring guest-xdp "$TEST_SECS"
 vm_require iperf3 taskset
 xdp_need_build "$VM_DIR"
 vm_prepare

@@ -86,6 +86,14 @@ vm_setup() {
 	trap 'exit 130' INT TERM
 }
 
+# vm_setup_vuring NAME [MAX_SECS]: vm_setup for a test of the daemon, which
+# also skips in quick mode (VURING_TEST_QUICK) and when VURING names no program.
+vm_setup_vuring() {
+	vm_setup "$@"
+	[ -n "${VURING_TEST_QUICK:-}" ] && skip_all "quick mode (VURING_TEST_QUICK): VM tests skipped"
+	[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
+}
+
 # vm_default_cache: ~/.cache/vuring-vm, outside the build tree so that distclean
 # stays clean and the KVM probe and the images survive fresh builds; the build
 # tree when there is no home.
@@ -468,6 +476,21 @@ vm_netns_tap() {
 	ip -n "$ns" tuntap add dev "$tap" mode tap multi_queue vnet_hdr ${user:+user "$user"} ||
 		return 1
 	vm_netns_addr "$ns" "$tap" "$addr" 1
+}
+
+# vm_vuring_ini SOCK IFNAME QUEUES [CREATE]: print the start of a vuring.ini
+# serving SOCK on the TAP IFNAME (created when CREATE is yes; default no) with
+# QUEUES queue pairs; the caller appends any further sections.
+vm_vuring_ini() {
+	printf '[vhost-user]\npath = %s\n[backend]\ninterface = %s\ncreate = %s\nqueue-pairs = %s\n' \
+		"$1" "$2" "${4:-no}" "$3"
+}
+
+# vm_netns_with_tap TAP ADDR [USER]: a new namespace ($VM_NS) holding the TAP
+# device TAP with ADDR (see vm_netns_tap), or skip the test.
+vm_netns_with_tap() {
+	vm_netns_create || skip_all "cannot create a network namespace"
+	vm_netns_tap "$VM_NS" "$@" || skip_all "cannot create a TAP device"
 }
 
 # vm_netns_addr NS IF ADDR TIMEOUT: wait up to TIMEOUT s for IF to exist in NS (a
