@@ -97,14 +97,9 @@ run_queues() {
 		>"$dir/capture-$q.txt" 2>/dev/null &
 	local cap=$!
 	sleep 1
-	testpmd_cmd "set fwd rxonly"
-	testpmd_cmd "start tx_first $BURSTS"
-	sleep 3
-	testpmd_cmd "stop"
-	sleep 1
+	sent=$(testpmd_send_bursts)
 	rx1=$(tap_stat rx_packets)
 	drop1=$(tap_stat rx_dropped)
-	sent=$(testpmd_total TX-packets)
 	got=$((rx1 - rx0))
 	diag "q=$q: testpmd queued ${sent:-?} of $((BURSTS * 32 * q)), TAP received $got, TAP dropped $((drop1 - drop0))"
 	# testpmd drops what does not fit its own full ring; most must get through.
@@ -116,13 +111,8 @@ run_queues() {
 
 	# host -> guest
 	drop0=$(tap_stat tx_dropped)
-	testpmd_cmd "start"
-	sleep 1
-	ip netns exec "$NS" "$FRAME_TOOL" send "$TAPIF" "$RX_FRAMES" 64 "$RX_PPS" >/dev/null
-	sleep 2
-	testpmd_cmd "stop"
-	sleep 1
-	got=$(testpmd_total RX-packets)
+	got=$(testpmd_receive ip netns exec "$NS" "$FRAME_TOOL" send "$TAPIF" "$RX_FRAMES" 64 \
+		"$RX_PPS")
 	diag "q=$q: sent $RX_FRAMES into the TAP, testpmd received ${got:-?}, TAP dropped $(($(tap_stat tx_dropped) - drop0))"
 	[ "${got:-0}" -eq "$RX_FRAMES" ]
 	ok $? "q=$q: all $RX_FRAMES frames from the TAP arrived at virtio-user"

@@ -74,3 +74,27 @@ testpmd_total() {
 	tr -d '\r' <"$TESTPMD_OUT.log" | grep -A2 'Accumulated forward statistics' |
 		sed -n "s/.*$1: *\([0-9]*\).*/\1/p" | tail -n 1
 }
+
+# testpmd_send_bursts: testpmd (virtio-user) queues $BURSTS bursts of 32 frames
+# per queue (tx_first, in rxonly mode so that it sends nothing else), then
+# stops. Prints how many frames it queued: those that fit its TX rings.
+testpmd_send_bursts() {
+	testpmd_cmd "set fwd rxonly"
+	testpmd_cmd "start tx_first $BURSTS"
+	sleep 3
+	testpmd_cmd "stop"
+	sleep 1
+	testpmd_total TX-packets
+}
+
+# testpmd_receive CMD...: testpmd receives while CMD sends frames towards it
+# (CMD's output is dropped), then stops. Prints how many frames it received.
+testpmd_receive() {
+	testpmd_cmd "start"
+	sleep 1
+	"$@" >/dev/null
+	sleep 2
+	testpmd_cmd "stop"
+	sleep 1
+	testpmd_total RX-packets
+}

@@ -101,21 +101,11 @@ ok $? "vuringctl stats --json before the traffic"
 
 # guest -> host
 rx0=$(tap_stat rx_packets)
-testpmd_cmd "set fwd rxonly"
-testpmd_cmd "start tx_first $BURSTS"
-sleep 3
-testpmd_cmd "stop"
-sleep 1
-sent=$(testpmd_total TX-packets)
+sent=$(testpmd_send_bursts)
 tap_got=$(($(tap_stat rx_packets) - rx0))
 # host -> guest
-testpmd_cmd "start"
-sleep 1
-ip netns exec "$NS" "$FRAME_TOOL" send "$TAPIF" "$RX_FRAMES" 64 "$RX_PPS" >/dev/null
-sleep 2
-testpmd_cmd "stop"
-sleep 1
-received=$(testpmd_total RX-packets)
+received=$(testpmd_receive ip netns exec "$NS" "$FRAME_TOOL" send "$TAPIF" "$RX_FRAMES" 64 \
+	"$RX_PPS")
 diag "testpmd queued ${sent:-?} frames (TAP received $tap_got), received ${received:-?} of $RX_FRAMES"
 
 "$VURINGCTL" -s "$dir/ctl" stats --json >"$dir/after.json"

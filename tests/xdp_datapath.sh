@@ -42,6 +42,18 @@ xdp_veth 1 || skip_all "cannot create network namespaces and a veth pair"
 xdp_need_support "$dir"
 xdp_need_build "$dir"
 
+# send_per_queue Q: RX_FRAMES frames out of the veth peer at RX_PPS in all, one
+# sender per queue, each on its own CPU and so on its own queue (xdp_peer_xps).
+send_per_queue() {
+	local i pids=()
+	for ((i = 0; i < $1; i++)); do
+		ip netns exec "$XDP_PEER_NS" taskset -c $((i % $(nproc))) "$FRAME_TOOL" send \
+			"$XDP_PEER_IF" $((RX_FRAMES / $1)) 64 $((RX_PPS / $1)) >/dev/null &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+}
+
 run_queues() {
 	local q=$1 rx0 drop0 rx1 sent got busy
 	xdp_veth "$q" || { ok 1 "q=$q: veth pair with $q queues"; return; }
@@ -63,13 +75,8 @@ run_queues() {
 		>"$dir/capture-$q.txt" 2>/dev/null &
 	local cap=$!
 	sleep 1
-	testpmd_cmd "set fwd rxonly"
-	testpmd_cmd "start tx_first $BURSTS"
-	sleep 3
-	testpmd_cmd "stop"
-	sleep 1
+	sent=$(testpmd_send_bursts)
 	rx1=$(xdp_peer_stat rx_packets)
-	sent=$(testpmd_total TX-packets)
 	got=$((rx1 - rx0))
 	diag "q=$q: testpmd queued ${sent:-?} of $((BURSTS * 32 * q)), $XDP_PEER_IF received $got," \
 		"dropped $(($(xdp_peer_stat rx_dropped) - drop0)); $XDP_IF tx_dropped $(xdp_stat tx_dropped)"
@@ -80,21 +87,8 @@ run_queues() {
 	[ "$(grep -c 'UDP' "$dir/capture-$q.txt")" -ge 5 ]
 	ok $? "q=$q: captured frames are testpmd's UDP frames"
 
-	# host -> guest: one sender per queue, each on its own CPU, so on its own
-	# queue (xdp_peer_xps).
-	testpmd_cmd "start"
-	sleep 1
-	local i pids=()
-	for ((i = 0; i < q; i++)); do
-		ip netns exec "$XDP_PEER_NS" taskset -c $((i % $(nproc))) "$FRAME_TOOL" send \
-			"$XDP_PEER_IF" $((RX_FRAMES / q)) 64 $((RX_PPS / q)) >/dev/null &
-		pids+=($!)
-	done
-	wait "${pids[@]}"
-	sleep 2
-	testpmd_cmd "stop"
-	sleep 1
-	got=$(testpmd_total RX-packets)
+	# host -> guest
+	got=$(testpmd_receive send_per_queue "$q")
 	diag "q=$q: sent $RX_FRAMES out of $XDP_PEER_IF, testpmd received ${got:-?}"
 	[ "${got:-0}" -eq "$RX_FRAMES" ]
 	ok $? "q=$q: all $RX_FRAMES frames from the veth peer arrived at virtio-user"
