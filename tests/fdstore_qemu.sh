@@ -18,6 +18,7 @@
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/qemu_lib.sh"
 
 QEMU=${QEMU:-qemu-system-x86_64}
 command -v "$QEMU" >/dev/null 2>&1 || skip_all "$QEMU not installed (apt-get install qemu-system-x86)"
@@ -47,33 +48,10 @@ sock=$dir/vhost.sock
 ctl=$dir/ctl
 suplog=$dir/supervisor.log
 
-# wait_count FILE PATTERN N: wait until FILE has at least N lines matching.
-wait_count() {
-	local n
-	for _ in $(seq $((WAIT_SECONDS * 10))); do
-		n=$(grep -Ec -- "$2" "$1" 2>/dev/null)
-		[ "${n:-0}" -ge "$3" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 count() {
 	local n
 	n=$(grep -Ec -- "$2" "$1" 2>/dev/null)
 	echo "${n:-0}"
-}
-
-# start_qemu LOG CHARDEV_OPTS: a paused machine with a vhost-user NIC.
-start_qemu() {
-	timeout -s KILL "$QEMU_SECONDS" "$QEMU" -M pc -accel tcg -nodefaults -nographic -S \
-		-monitor none -m 64M \
-		-object memory-backend-memfd,id=mem,size=64M,share=on -numa node,memdev=mem \
-		-chardev "socket,id=c0,path=$sock${2:+,$2}" \
-		-netdev "vhost-user,id=n0,chardev=c0,queues=$QUEUES" \
-		-device virtio-net-pci,netdev=n0,mq=on,vectors=0,romfile= >"$1" 2>&1 &
-	QPID=$!
-	pids="$pids $QPID"
 }
 
 # negotiated LOG [N]: QEMU set up every ring's call fd (the last step at -S),

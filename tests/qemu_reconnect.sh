@@ -12,6 +12,7 @@
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/qemu_lib.sh"
 
 QEMU=${QEMU:-qemu-system-x86_64}
 command -v "$QEMU" >/dev/null 2>&1 || skip_all "$QEMU not installed (apt-get install qemu-system-x86)"
@@ -34,15 +35,6 @@ cleanup() {
 trap cleanup EXIT
 sock=$dir/vhost.sock
 
-# wait_count FILE PATTERN N: wait until FILE has at least N lines matching.
-wait_count() {
-	for _ in $(seq $((WAIT_SECONDS * 10))); do
-		[ "$(grep -Ec "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # start_vuring LOG [client]: vuring with QUEUES pairs; sets VPID.
 start_vuring() {
 	{
@@ -59,23 +51,6 @@ start_vuring() {
 stop_vuring() {
 	kill -TERM "$VPID" 2>/dev/null
 	wait "$VPID"
-}
-
-# start_qemu LOG CHARDEV_OPTS: a paused machine with a vhost-user NIC; sets QPID.
-start_qemu() {
-	timeout -s KILL "$QEMU_SECONDS" "$QEMU" -M pc -accel tcg -nodefaults -nographic -S \
-		-monitor none -m 64M \
-		-object memory-backend-memfd,id=mem,size=64M,share=on -numa node,memdev=mem \
-		-chardev "socket,id=c0,path=$sock,$2" \
-		-netdev "vhost-user,id=n0,chardev=c0,queues=$QUEUES" \
-		-device virtio-net-pci,netdev=n0,mq=on,vectors=0,romfile= >"$1" 2>&1 &
-	QPID=$!
-	pids="$pids $QPID"
-}
-
-stop_qemu() {
-	kill -TERM "$QPID" 2>/dev/null
-	wait "$QPID" 2>/dev/null
 }
 
 # negotiated LOG N: the log shows N complete negotiations by QEMU: protocol
