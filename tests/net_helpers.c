@@ -4,8 +4,12 @@
  */
 #include "config.h"
 
+#include <sched.h>
+#include <sys/mount.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -27,6 +31,45 @@ void nh_sleep_ms(int ms)
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+/* Best effort: a knob that cannot be written only leaves the kernel chattier. */
+static void write_knob(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, value, strlen(value)) < 0)
+			(void)0;
+		close(fd);
+	}
+}
+
+void nh_quiet_ipv6(void)
+{
+	write_knob("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	write_knob("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+}
+
+int nh_enter_netns(bool own_sysfs, const char **what)
+{
+	const char *step = own_sysfs ? "create network/mount namespaces" : "create a network namespace";
+	int r = 0;
+
+	if (unshare(CLONE_NEWNET | (own_sysfs ? CLONE_NEWNS : 0)) < 0) {
+		r = -errno;
+	} else if (own_sysfs && (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+				 mount("sysfs", "/sys", "sysfs", 0, NULL) < 0)) {
+		step = "mount sysfs in the new namespace";
+		r = -errno;
+	}
+	if (r < 0) {
+		if (what)
+			*what = step;
+		return r;
+	}
+	nh_quiet_ipv6();
+	return 0;
 }
 
 int nh_link_up(const char *ifname)

@@ -13,6 +13,14 @@
 #define NH_ETHERTYPE 0x88b5
 
 void nh_sleep_ms(int ms);
+/* IPv6 off for new and existing interfaces of the current network namespace,
+ * so the kernel sends no solicitations or DAD probes among the test's frames. */
+void nh_quiet_ipv6(void);
+/* Unshare a network namespace, quiet (nh_quiet_ipv6); with @own_sysfs also a
+ * mount namespace with a sysfs of its own, so that /sys/class/net shows the
+ * new namespace's devices. Return: 0, or a negative errno with *@what (if
+ * given) naming the step that failed. */
+int nh_enter_netns(bool own_sysfs, const char **what);
 /* 0, or a negative errno. */
 int nh_link_up(const char *ifname);
 /* A raw AF_PACKET socket bound to @ifname for every protocol; -1 on error. */

@@ -80,32 +80,18 @@ static void io_init(struct io *io, struct uring_group *g, unsigned int qp)
 	io->iov.iov_len = sizeof(io->buf);
 }
 
-static void write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (write(fd, text, strlen(text)) < 0)
-			diag("%s: %s", path, strerror(errno));
-		close(fd);
-	}
-}
-
 static void enter_namespace(void)
 {
+	const char *what;
+
 	if (geteuid() != 0)
 		skip_all("needs root for network namespaces and TAP devices");
 	if (access("/dev/net/tun", R_OK | W_OK) < 0)
 		skip_all("no usable /dev/net/tun");
-	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
-		skip_all("cannot create network/mount namespaces");
-	/* Our own /sys, so /sys/class/net shows this namespace's devices. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("sysfs", "/sys", "sysfs", 0, NULL) < 0)
-		skip_all("cannot mount sysfs in the new namespace");
-	/* No IPv6 autoconfiguration chatter on the TAP: only our frames. */
-	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	if (nh_enter_netns(true, &what) < 0) {
+		diag("cannot %s", what);
+		skip_all("no network/mount namespace of our own");
+	}
 }
 
 static void conf_for(struct conf *c, unsigned int qp, bool create)

@@ -94,23 +94,6 @@ static unsigned int dirty_count(void)
 	return n;
 }
 
-/* No IPv6 chatter from the namespace's kernel into the guest's RX ring. */
-static void quiet_ipv6(void)
-{
-	static const char *const knobs[] = { "/proc/sys/net/ipv6/conf/default/disable_ipv6",
-					     "/proc/sys/net/ipv6/conf/all/disable_ipv6" };
-
-	for (unsigned int i = 0; i < 2; i++) {
-		int fd = open(knobs[i], O_WRONLY | O_CLOEXEC);
-
-		if (fd >= 0) {
-			if (write(fd, "1", 1) < 0)
-				diag("%s: %s", knobs[i], strerror(errno));
-			close(fd);
-		}
-	}
-}
-
 static int send_frame(int pfd, size_t len)
 {
 	unsigned char frame[BIG_FRAME];
@@ -400,7 +383,7 @@ int main(void)
 		skip_all("VURING not set");
 	if (unshare(CLONE_NEWNET) < 0)
 		skip_all("cannot create a network namespace");
-	quiet_ipv6();
+	nh_quiet_ipv6();
 
 	ok(vuf_daemon_start(&d, ini) == 0, "vuring starts on a TAP it creates (%s)", vuf_error);
 	ok(vuf_connect(&f, d.sock) == 0 && vuf_handshake(&f, &opts) == 0,

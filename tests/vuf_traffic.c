@@ -50,17 +50,6 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void write_knob(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (write(fd, value, strlen(value)) < 0)
-			(void)0;	/* best effort: only quiets the kernel */
-		close(fd);
-	}
-}
-
 /**
  * vuft_netns_enter() - move the test into a network namespace of its own
  *
@@ -73,11 +62,7 @@ int vuft_netns_enter(void)
 {
 	if (geteuid() != 0)
 		return -EPERM;
-	if (unshare(CLONE_NEWNET) < 0)
-		return -errno;
-	write_knob("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-	write_knob("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
-	return 0;
+	return nh_enter_netns(false, NULL);
 }
 
 /**
