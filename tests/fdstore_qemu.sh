@@ -20,31 +20,9 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/qemu_lib.sh"
 
-QEMU=${QEMU:-qemu-system-x86_64}
-command -v "$QEMU" >/dev/null 2>&1 || skip_all "$QEMU not installed (apt-get install qemu-system-x86)"
+qemu_lib_setup
 command -v python3 >/dev/null 2>&1 || skip_all "python3 not installed"
-[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
 "$VURING" --version | grep -q . || skip_all "VURING does not run"
-
-# How long one expected event may take (ASan builds, TCG start-up).
-WAIT_SECONDS=15
-QEMU_SECONDS=120
-QUEUES=2
-
-dir=$(mktemp -d)
-pids=
-cleanup() {
-	for p in $pids; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	sleep 0.5
-	for p in $pids; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	if [ "${VM_KEEP:-0}" = 1 ]; then echo "# kept $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT
-sock=$dir/vhost.sock
 ctl=$dir/ctl
 suplog=$dir/supervisor.log
 

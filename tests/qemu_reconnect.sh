@@ -14,26 +14,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/qemu_lib.sh"
 
-QEMU=${QEMU:-qemu-system-x86_64}
-command -v "$QEMU" >/dev/null 2>&1 || skip_all "$QEMU not installed (apt-get install qemu-system-x86)"
-[ -x "${VURING:-}" ] || skip_all "VURING not set to the daemon"
-
-# How long one expected event may take (ASan builds, TCG start-up).
-WAIT_SECONDS=15
-# Upper bound on one QEMU's life in this test.
-QEMU_SECONDS=120
-QUEUES=2
-
-dir=$(mktemp -d)
-pids=
-cleanup() {
-	for p in $pids; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-sock=$dir/vhost.sock
+qemu_lib_setup
 
 # start_vuring LOG [client]: vuring with QUEUES pairs; sets VPID.
 start_vuring() {
