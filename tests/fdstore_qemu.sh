@@ -39,6 +39,13 @@ negotiated() {
 		wait_count "$1" "ring $((2 * QUEUES - 1)) \(tx$((QUEUES - 1))\) call:" "${2:-1}"
 }
 
+# settled LOG: a freshly started QEMU also sent its SET_VRING_ENABLEs, its
+# last messages at -S. A vuring killed before it read them would leave them
+# to its successor, which then sees QEMU send again.
+settled() {
+	wait_count "$1" "<- SET_VRING_ENABLE" $((2 * QUEUES))
+}
+
 # restart SIG N: restart vuring; N is the new process's start number.
 restart() {
 	echo "restart $1" > "$ctl"
@@ -55,7 +62,7 @@ ok $? "vuring under the supervisor is ready"
 
 # ---------------------------------------------------------------- 1. resume
 start_qemu "$dir/q1.log" ""
-negotiated "$dir/v-0.log"
+negotiated "$dir/v-0.log" && settled "$dir/v-0.log"
 ok $? "QEMU (no reconnect) connects and negotiates"
 wait_count "$suplog" 'STORE vuring-fd-sock-' 1
 ok $? "the connected socket is in the store"
@@ -126,7 +133,7 @@ mkfifo "$cctl"
 python3 "$top_srcdir/tests/fdstore_supervisor.py" --fdstore-max 64 --child-log "$dir/c" \
 	"$cctl" "$csup" -- "$VURING" --config "$dir/client.ini" --log-level debug &
 pids="$pids $!"
-negotiated "$dir/c-0.log"
+negotiated "$dir/c-0.log" && settled "$dir/c-0.log"
 ok $? "client mode: vuring dials QEMU and QEMU negotiates"
 echo "restart KILL" > "$cctl"
 wait_count "$csup" '^[0-9.]+ READY' 2
