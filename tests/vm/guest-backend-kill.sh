@@ -50,13 +50,7 @@ vm_wait_socket "$SOCK" 10
 ok $? "vuring listens"
 
 vm_start "$SOCK" 1
-vm_wait_boot "$BOOT_SECS"
-booted=$?
-ok $booted "guest boots on vuring (accel $(vm_accel))"
-if [ $booted -ne 0 ]; then
-	vm_dump_logs 40
-	done_testing
-fi
+vm_boot_or_end "on vuring"
 vm_cmd 20 "ping -c 2 -w 15 $HOST_IP" > /dev/null
 ok $? "guest pings the namespace"
 

@@ -75,13 +75,7 @@ vm_netns_addr "$VM_NS" "$TAP" "$HOST_IP/24" 10
 ok $? "the TAP vuring created is up with $HOST_IP"
 
 vm_start "$SOCK" "$QUEUES"
-vm_wait_boot "$BOOT_SECS"
-booted=$?
-ok $booted "guest boots on vuring (accel $(vm_accel))"
-if [ $booted -ne 0 ]; then
-	vm_dump_logs 40
-	done_testing
-fi
+vm_boot_or_end "on vuring"
 vm_cmd 20 "ethtool -L eth0 combined $QUEUES && ping -c 2 -w 15 $HOST_IP" > /dev/null
 ok $? "guest uses $QUEUES queue pairs and pings the namespace"
 carrier0=$(vm_cmd 10 'cat /sys/class/net/eth0/carrier_changes')

@@ -77,13 +77,7 @@ ok $? "two vurings listen, on vuA and vuB (bridged)"
 
 VM_TAG=-src vm_start "$VM_DIR/A.sock" 1
 mig_save src
-vm_wait_boot "$BOOT_SECS"
-booted=$?
-ok $booted "guest boots on vuring A (accel $(vm_accel))"
-if [ $booted -ne 0 ]; then
-	vm_dump_logs 40
-	done_testing
-fi
+vm_boot_or_end "on vuring A"
 guest_mac=$(sed -n 's/.*VURING-NET-UP eth0 [^ ]* \([0-9a-f:]*\).*/\1/p' "$VM_LOG" | head -n1)
 out=$(vm_cmd 30 "ping -c 3 -w 20 $BR_IP")
 ok $? "guest pings the bridge through vuring A"

@@ -42,13 +42,7 @@ vm_wait_socket "$SOCK" 10
 ok $? "vuring listens"
 
 vm_start "$SOCK" 1
-vm_wait_boot "$BOOT_SECS"
-booted=$?
-ok $booted "guest boots on vuring (accel $(vm_accel))"
-if [ $booted -ne 0 ]; then
-	vm_dump_logs 40
-	done_testing
-fi
+vm_boot_or_end "on vuring"
 
 # starts RING: how many times vuring started RING (rx0, tx0) so far.
 starts() {

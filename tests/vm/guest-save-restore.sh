@@ -50,13 +50,7 @@ vm_wait_socket "$SOCK" 10
 ok $? "vuring listens"
 
 VM_TAG=-1 vm_start "$SOCK" 1
-vm_wait_boot "$BOOT_SECS"
-booted=$?
-ok $booted "guest boots on vuring (accel $(vm_accel))"
-if [ $booted -ne 0 ]; then
-	vm_dump_logs 40
-	done_testing
-fi
+vm_boot_or_end "on vuring"
 ip netns exec "$VM_NS" busybox ping -c 3 -w 20 "$GUEST_IP" > /dev/null
 ok $? "namespace pings the guest"
 guest_mac=$(sed -n 's/.*VURING-NET-UP eth0 [^ ]* \([0-9a-f:]*\).*/\1/p' "$VM_LOG" | head -n1)

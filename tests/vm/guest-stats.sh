@@ -64,13 +64,7 @@ vm_wait_socket "$SOCK" 10 && vm_wait_socket "$CTL" 10
 ok $? "vuring listens on the vhost-user and control sockets"
 
 vm_start "$SOCK" "$QUEUES"
-vm_wait_boot "$BOOT_SECS"
-booted=$?
-ok $booted "guest boots with eth0 up on vuring (accel $(vm_accel))"
-if [ $booted -ne 0 ]; then
-	vm_dump_logs 40
-	done_testing
-fi
+vm_boot_or_end "with eth0 up on vuring"
 
 # busybox's ip cannot add neighbours; its arp -s sets a permanent entry.
 out=$(vm_cmd 20 "ethtool -L eth0 combined $QUEUES &&

@@ -71,16 +71,8 @@ status_is Uid "$uid $uid $uid $uid" && status_is CapEff 0000000000000000 &&
 	status_is CapPrm 0000000000000000 && status_is NoNewPrivs 1 && status_is Seccomp 2
 ok $? "vuring runs as $RUN_AS without capabilities, NoNewPrivs 1, Seccomp 2"
 
-start=$SECONDS
 vm_start "$SOCK" "$QUEUES"
-vm_wait_boot "$BOOT_SECS"
-booted=$?
-ok $booted "guest boots with eth0 up on vuring (accel $(vm_accel))"
-diag "boot: $((SECONDS - start)) s wall to command channel"
-if [ $booted -ne 0 ]; then
-	vm_dump_logs 40
-	done_testing
-fi
+vm_boot_or_end "with eth0 up on vuring"
 
 out=$(vm_cmd $((PING_SECS + 5)) "ping -c 5 -w $PING_SECS $HOST_IP")
 ok $? "guest pings the namespace through vuring"

@@ -62,16 +62,8 @@ vm_wait_socket "$SOCK" 10
 ok $? "vuring listens with AF_XDP on $XDP_IF"
 grep -E 'AF_XDP on|offloads' "$XDP_LOG" | sed 's/^/# /'
 
-start=$SECONDS
 vm_start "$SOCK" 1
-vm_wait_boot "$BOOT_SECS"
-booted=$?
-ok $booted "guest boots with eth0 up on vuring's AF_XDP back-end (accel $(vm_accel))"
-diag "boot: $((SECONDS - start)) s wall to command channel"
-if [ $booted -ne 0 ]; then
-	vm_dump_logs 40
-	done_testing
-fi
+vm_boot_or_end "with eth0 up on vuring's AF_XDP back-end"
 
 out=$(vm_cmd $((PING_SECS + 5)) "ping -c 5 -w $PING_SECS $HOST_IP")
 ok $? "guest pings the veth peer through vuring"

@@ -486,6 +486,21 @@ vm_vuring_ini() {
 		"$1" "$2" "${4:-no}" "$3"
 }
 
+# vm_boot_or_end WHAT: wait up to $BOOT_SECS for the guest of the last vm_start
+# to bring eth0 up; report "guest boots WHAT (accel ...)" and the wall time it
+# took; if it did not boot, dump the logs and end the test.
+vm_boot_or_end() {
+	local start=$SECONDS booted
+	vm_wait_boot "$BOOT_SECS"
+	booted=$?
+	ok $booted "guest boots $1 (accel $(vm_accel))"
+	diag "boot: $((SECONDS - start)) s wall to command channel"
+	if [ $booted -ne 0 ]; then
+		vm_dump_logs 40
+		done_testing
+	fi
+}
+
 # vm_netns_with_tap TAP ADDR [USER]: a new namespace ($VM_NS) holding the TAP
 # device TAP with ADDR (see vm_netns_tap), or skip the test.
 vm_netns_with_tap() {
