@@ -86,13 +86,7 @@ out=$(vm_cmd 10 'cat /sys/class/net/eth0/address; exit 3')
 [ $? -eq 3 ] && [ "$out" = "52:54:00:12:34:56" ]
 ok $? "command channel returns output and exit status"
 
-out=$(vm_cmd $((PING_SECS + 5)) "ping -c 5 -w $PING_SECS $HOST_IP")
-ok $? "guest pings the namespace"
-diag "guest->ns: $(echo "$out" | grep -E 'transmitted|min/avg' | tr '\n' ' ')"
-
-out=$(vm_ns_ping "$VM_NS" -c 5 -w "$PING_SECS" "$GUEST_IP")
-ok $? "namespace pings the guest"
-diag "ns->guest: $(echo "$out" | grep -E 'transmitted|min/avg|rtt' | tr '\n' ' ')"
+vm_ping_both "$VM_NS" "$HOST_IP" "the namespace"
 
 diag "guest offloads: $(vm_cmd 10 'ethtool -k eth0' | grep -E '^(tcp-segmentation-offload|rx-checksumming|tx-checksumming):' | tr '\n' ' ')"
 

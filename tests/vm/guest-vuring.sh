@@ -74,25 +74,9 @@ ok $? "vuring runs as $RUN_AS without capabilities, NoNewPrivs 1, Seccomp 2"
 vm_start "$SOCK" "$QUEUES"
 vm_boot_or_end "with eth0 up on vuring"
 
-out=$(vm_cmd $((PING_SECS + 5)) "ping -c 5 -w $PING_SECS $HOST_IP")
-ok $? "guest pings the namespace through vuring"
-diag "guest->ns: $(echo "$out" | grep -E 'transmitted|min/avg' | tr '\n' ' ')"
+vm_ping_both "$VM_NS" "$HOST_IP" "the namespace" " through vuring"
 
-out=$(vm_ns_ping "$VM_NS" -c 5 -w "$PING_SECS" "$GUEST_IP")
-ok $? "namespace pings the guest through vuring"
-diag "ns->guest: $(echo "$out" | grep -E 'transmitted|rtt' | tr '\n' ' ')"
-
-# Idle: a connected guest that sends nothing costs vuring no CPU (no
-# polling, no timers). A few ticks of slack for the kernel's own packets.
-IDLE_SECS=10
-IDLE_MAX_TICKS=3
-vpid=$VURING_PID
-t0=$(awk '{ print $14 + $15 }' "/proc/$vpid/stat")
-sleep "$IDLE_SECS"
-t1=$(awk '{ print $14 + $15 }' "/proc/$vpid/stat")
-diag "idle: vuring used $((t1 - t0)) clock ticks ($(getconf CLK_TCK)/s) in $IDLE_SECS s"
-[ $((t1 - t0)) -le "$IDLE_MAX_TICKS" ]
-ok $? "vuring is idle (<= $IDLE_MAX_TICKS ticks in $IDLE_SECS s) with a connected, quiet guest"
+vm_idle_ok "$VURING_PID"
 
 offloads=$(vm_cmd 10 'ethtool -k eth0')
 echo "$offloads" | grep -q '^tcp-segmentation-offload: on'

@@ -65,24 +65,9 @@ grep -E 'AF_XDP on|offloads' "$XDP_LOG" | sed 's/^/# /'
 vm_start "$SOCK" 1
 vm_boot_or_end "with eth0 up on vuring's AF_XDP back-end"
 
-out=$(vm_cmd $((PING_SECS + 5)) "ping -c 5 -w $PING_SECS $HOST_IP")
-ok $? "guest pings the veth peer through vuring"
-diag "guest->peer: $(echo "$out" | grep -E 'transmitted|min/avg' | tr '\n' ' ')"
+vm_ping_both "$XDP_PEER_NS" "$HOST_IP" "the veth peer" " through vuring"
 
-out=$(vm_ns_ping "$XDP_PEER_NS" -c 5 -w "$PING_SECS" "$GUEST_IP")
-ok $? "the veth peer pings the guest through vuring"
-diag "peer->guest: $(echo "$out" | grep -E 'transmitted|rtt' | tr '\n' ' ')"
-
-# Idle: a connected guest that sends nothing costs vuring no CPU (no
-# polling, no timers). A few ticks of slack for the kernel's own packets.
-IDLE_SECS=10
-IDLE_MAX_TICKS=3
-t0=$(awk '{ print $14 + $15 }' "/proc/$VURING_PID/stat")
-sleep "$IDLE_SECS"
-t1=$(awk '{ print $14 + $15 }' "/proc/$VURING_PID/stat")
-diag "idle: vuring used $((t1 - t0)) clock ticks ($(getconf CLK_TCK)/s) in $IDLE_SECS s"
-[ $((t1 - t0)) -le "$IDLE_MAX_TICKS" ]
-ok $? "vuring is idle (<= $IDLE_MAX_TICKS ticks in $IDLE_SECS s) with a connected, quiet guest"
+vm_idle_ok "$VURING_PID"
 
 offloads=$(vm_cmd 10 'ethtool -k eth0')
 echo "$offloads" | grep -q '^tcp-segmentation-offload: off'

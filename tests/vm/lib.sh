@@ -501,6 +501,32 @@ vm_boot_or_end() {
 	fi
 }
 
+# vm_ping_both NS PEER_IP PEER [VIA]: 5 pings from the guest to PEER_IP and 5
+# from namespace NS to the guest ($VM_GUEST_IP), each within $PING_SECS; PEER
+# ("the namespace") and VIA (" through vuring") word the test lines.
+vm_ping_both() {
+	local out
+	out=$(vm_cmd $((PING_SECS + 5)) "ping -c 5 -w $PING_SECS $2")
+	ok $? "guest pings $3${4:-}"
+	diag "guest->peer: $(echo "$out" | grep -E 'transmitted|min/avg' | tr '\n' ' ')"
+	out=$(vm_ns_ping "$1" -c 5 -w "$PING_SECS" "${VM_GUEST_IP%/*}")
+	ok $? "$3 pings the guest${4:-}"
+	diag "peer->guest: $(echo "$out" | grep -E 'transmitted|min/avg|rtt' | tr '\n' ' ')"
+}
+
+# vm_idle_ok PID: a connected guest that sends nothing costs the back-end
+# PID no CPU (no polling, no timers): at most 3 clock ticks in 10 s, slack for
+# the kernel's own packets.
+vm_idle_ok() {
+	local secs=10 max=3 t0 t1
+	t0=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	sleep "$secs"
+	t1=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	diag "idle: vuring used $((t1 - t0)) clock ticks ($(getconf CLK_TCK)/s) in $secs s"
+	[ $((t1 - t0)) -le "$max" ]
+	ok $? "vuring is idle (<= $max ticks in $secs s) with a connected, quiet guest"
+}
+
 # vm_netns_with_tap TAP ADDR [USER]: a new namespace ($VM_NS) holding the TAP
 # device TAP with ADDR (see vm_netns_tap), or skip the test.
 vm_netns_with_tap() {
