@@ -22,6 +22,7 @@
 #   VM_MEM        guest RAM in MiB, all of it a shared memfd (256)
 #   VM_MEM_SIZE   guest RAM as a QEMU size (e.g. 262136K), overriding VM_MEM
 #   VM_SMP        guest vCPUs (1)
+#   VM_APPEND     more guest kernel command line
 #   VM_GUEST_IP   eth0 address inside the guest (10.0.0.2/24)
 #   VM_MAC        eth0 MAC address (52:54:00:12:34:56)
 #   VM_RECONNECT  seconds: QEMU reconnects to the back-end's socket (chardev reconnect=)
@@ -245,7 +246,7 @@ vm_start() {
 		-object "memory-backend-memfd,id=mem,size=$mem,share=on"
 		-numa "node,memdev=mem"
 		-kernel "$kernel" -initrd "$initrd"
-		-append "console=ttyS0 panic=-1 loglevel=4 edd=off vuring.ip=${VM_GUEST_IP:-10.0.0.2/24} vuring.cmd=1"
+		-append "console=ttyS0 panic=-1 loglevel=4 edd=off vuring.ip=${VM_GUEST_IP:-10.0.0.2/24} vuring.cmd=1${VM_APPEND:+ $VM_APPEND}"
 		-chardev "file,id=con0,path=$VM_LOG" -serial chardev:con0
 		-chardev "pipe,id=cmd0,path=$VM_DIR/cmd$tag" -serial chardev:cmd0
 		-device "virtio-net-pci,netdev=n0,mac=${VM_MAC:-52:54:00:12:34:56},mq=on,vectors=$vectors,romfile=")
