@@ -6,14 +6,15 @@
 #   cpu_ticks PID                utime+stime in clock ticks
 #   stop_pid PID                 SIGINT, then SIGKILL after 5 s
 #   fe_rx_total                  the testpmd front-end's last RX-packets
-#   bench_window DIR CMD...      one measurement: prints "pps cpu_s_per_mpkt"
-#   bench_matrix                 measure (the script's own) for every case,
-#                                into the arrays PPS and CPU
+#   start_frontend MODE SIZE     testpmd virtio-user on $dir/sock, lcore on CPU 0
+#   measure KIND DIR SIZE        one case: prints "pps cpu_s_per_mpkt"
+#   bench_matrix                 measure every case into the arrays PPS and CPU
 #   ratio A B                    A / B to two decimals, or n/a
 #   bench_table REFERENCE [percpu]  the markdown table of PPS and CPU
 #
-# A script defines measure KIND DIR SIZE (set up, start $BE_PID and $FE_PID,
-# and a generator $GEN_PID for rx, then call bench_window).
+# A script defines bench_setup (fresh namespaces), start_backend KIND (sets
+# $BE_PID), start_generator SIZE (sets $GEN_PID) and tx_count (the packets
+# the back-end delivered so far in the tx direction).
 
 eal() { # PREFIX LCORES MAIN
 	echo "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --file-prefix=$1-$$ -l $2 --main-lcore $3"
@@ -34,19 +35,44 @@ fe_rx_total() {
 	tr -d '\r' <"$dir/fe.log" | sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' | tail -n 1
 }
 
-# bench_window DIR CMD...: DUR seconds of the running case: packets counted by
-# CMD (tx) or received by the front-end (rx), and the back-end's CPU time;
-# then stop the generator, the front-end and the back-end.
-bench_window() {
-	local d=$1 c0 c1 p0 p1 hz
-	shift
+start_frontend() {
+	# shellcheck disable=SC2046
+	dpdk-testpmd $(eal fe 0,1 1) --vdev "net_virtio_user0,path=$dir/sock,queues=1" -- \
+		--forward-mode="$1" --txpkts="$2" --total-num-mbufs=16384 --auto-start \
+		--stats-period=1 >"$dir/fe.log" 2>&1 &
+	FE_PID=$!
+	PIDS+=("$FE_PID")
+}
+
+# packets DIR: what tx_count (tx) or the front-end (rx) counted so far.
+packets() {
+	if [ "$1" = tx ]; then tx_count; else fe_rx_total; fi
+}
+
+# measure KIND DIR SIZE: DUR seconds of one case once it runs: the packets
+# delivered and the back-end's CPU time; then everything is stopped.
+measure() {
+	local kind=$1 d=$2 size=$3 c0 c1 p0 p1 hz
 	hz=$(getconf CLK_TCK)
+	GEN_PID=
+	bench_setup
+	start_backend "$kind"
+	if [ "$d" = tx ]; then
+		start_frontend txonly "$size"
+	else
+		start_frontend rxonly 64
+	fi
+	sleep 3
+	if [ "$d" = rx ]; then
+		start_generator "$size"
+		sleep 2
+	fi
 	c0=$(cpu_ticks "$BE_PID")
-	if [ "$d" = tx ]; then p0=$("$@"); else p0=$(fe_rx_total); fi
+	p0=$(packets "$d")
 	sleep "$DUR"
 	c1=$(cpu_ticks "$BE_PID")
-	if [ "$d" = tx ]; then p1=$("$@"); else p1=$(fe_rx_total); fi
-	[ -n "${GEN_PID:-}" ] && stop_pid "$GEN_PID"
+	p1=$(packets "$d")
+	[ -n "$GEN_PID" ] && stop_pid "$GEN_PID"
 	stop_pid "$FE_PID"
 	stop_pid "$BE_PID"
 	awk -v p0="${p0:-0}" -v p1="${p1:-0}" -v c0="$c0" -v c1="$c1" -v hz="$hz" -v t="$DUR" \

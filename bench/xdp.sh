@@ -101,16 +101,6 @@ start_backend() {
 	for _ in $(seq 100); do [ -S "$dir/sock" ] && break; sleep 0.1; done
 }
 
-# start_frontend MODE SIZE: testpmd virtio-user, forwarding lcore on CPU 0
-start_frontend() {
-	# shellcheck disable=SC2046
-	dpdk-testpmd $(eal fe 0,1 1) --vdev "net_virtio_user0,path=$dir/sock,queues=1" -- \
-		--forward-mode="$1" --txpkts="$2" --total-num-mbufs=16384 --auto-start \
-		--stats-period=1 >"$dir/fe.log" 2>&1 &
-	FE_PID=$!
-	PIDS+=("$FE_PID")
-}
-
 # start_generator SIZE: trafgen floods frames of SIZE bytes out of the peer
 start_generator() {
 	local pad=$(($1 - 14))
@@ -128,24 +118,9 @@ CFG
 	PIDS+=("$GEN_PID")
 }
 
-# measure KIND DIR SIZE -> prints "pps cpu_s_per_mpkt"
-measure() {
-	local kind=$1 d=$2 size=$3
-	GEN_PID=
-	veth_setup
-	start_backend "$kind"
-	if [ "$d" = tx ]; then
-		start_frontend txonly "$size"
-	else
-		start_frontend rxonly 64
-	fi
-	sleep 3
-	if [ "$d" = rx ]; then
-		start_generator "$size"
-		sleep 2
-	fi
-	bench_window "$d" peer_counter rx_packets
-}
+# What the bench/lib.sh measurement calls: set up, count TX.
+bench_setup() { veth_setup; }
+tx_count() { peer_counter rx_packets; }
 
 bench_matrix
 bench_table "DPDK vhost+af_xdp" percpu | tee "${OUT:-/dev/null}"
