@@ -250,16 +250,12 @@ static int prep_rw(struct uring *u, struct uring_op *op, int slot, const struct 
 
 	if (r < 0)
 		return r;
-	if (single_buffer(iov, iovcnt) && write)
-		io_uring_prep_write(sqe, slot, iov[0].iov_base, (unsigned int)iov[0].iov_len,
-				    (__u64)-1);
-	else if (single_buffer(iov, iovcnt))
-		io_uring_prep_read(sqe, slot, iov[0].iov_base, (unsigned int)iov[0].iov_len,
-				   (__u64)-1);
-	else if (write)
-		io_uring_prep_writev(sqe, slot, iov, iovcnt, (__u64)-1);
+	if (single_buffer(iov, iovcnt))
+		io_uring_prep_rw(write ? IORING_OP_WRITE : IORING_OP_READ, sqe, slot,
+				 iov[0].iov_base, (unsigned int)iov[0].iov_len, (__u64)-1);
 	else
-		io_uring_prep_readv(sqe, slot, iov, iovcnt, (__u64)-1);
+		io_uring_prep_rw(write ? IORING_OP_WRITEV : IORING_OP_READV, sqe, slot, iov,
+				 iovcnt, (__u64)-1);
 	sqe->flags |= IOSQE_FIXED_FILE;
 	return 0;
 }
