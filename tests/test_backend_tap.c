@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "backend_io.h"
 #include "log.h"
 #include "net_helpers.h"
 #include "tap.h"
@@ -47,38 +48,6 @@
 #define HDR_LEN ((int)sizeof(struct virtio_net_hdr_mrg_rxbuf))
 /* How long to wait for a frame that should come (ms, in 10 ms steps). */
 #define WAIT_MS 2000
-
-struct io {
-	struct uring_op op;
-	int res;
-	int done;
-	unsigned int qp;
-	unsigned char buf[2048];
-	struct iovec iov;
-};
-
-static struct io *to_io(struct uring_op *op)
-{
-	return (struct io *)((char *)op - offsetof(struct io, op));
-}
-
-static void on_io(struct uring_op *op, int res, uint32_t flags)
-{
-	struct io *io = to_io(op);
-
-	(void)flags;
-	io->res = res;
-	io->done++;
-}
-
-static void io_init(struct io *io, struct uring_group *g, unsigned int qp)
-{
-	memset(io, 0, sizeof(*io));
-	uring_op_init(&io->op, g, on_io);
-	io->qp = qp;
-	io->iov.iov_base = io->buf;
-	io->iov.iov_len = sizeof(io->buf);
-}
 
 static void enter_namespace(void)
 {
@@ -314,7 +283,7 @@ static void test_rx(struct uring *u, struct backend *be)
 	for (q = 0; q < NQ; q++) {
 		io_init(&io[q], &g, (unsigned int)q);
 		memset(io[q].buf, 0xee, sizeof(io[q].buf));
-		posted += backend_rx(be, (unsigned int)q, &io[q].op, &io[q].iov, 1) == 0;
+		posted += backend_rx(be, (unsigned int)q, &io[q].op, io[q].iov, 1) == 0;
 	}
 	backend_flush(be);
 	is_int(posted, NQ, "a readv posted on each of the %d queues", NQ);
@@ -353,11 +322,11 @@ static void test_queue_enable(struct uring *u, struct backend *be)
 	is_int(refused, NQ - 1, "queues 1-3 detached");
 	is_int(count_tx_queues(), 1, "the TAP has one queue left");
 	io_init(&io[1], &g, 1);
-	is_int(backend_rx(be, 1, &io[1].op, &io[1].iov, 1), -ENOTCONN,
+	is_int(backend_rx(be, 1, &io[1].op, io[1].iov, 1), -ENOTCONN,
 	       "posting on a detached queue: -ENOTCONN");
 	for (i = 0; i < 8; i++) {
 		io_init(&io[0], &g, 0);
-		backend_rx(be, 0, &io[0].op, &io[0].iov, 1);
+		backend_rx(be, 0, &io[0].op, io[0].iov, 1);
 		backend_flush(be);
 		nh_make_frame(frame, FRAME_LEN, (unsigned char)(0x50 + i));
 		if (send(ps, frame, FRAME_LEN, 0) != FRAME_LEN)

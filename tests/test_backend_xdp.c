@@ -44,6 +44,7 @@
 #include <xdp/libxdp.h>
 
 #include "backend.h"
+#include "backend_io.h"
 #include "log.h"
 #include "net_helpers.h"
 #include "tap.h"
@@ -59,36 +60,6 @@
 #define WAIT_MS 3000
 /* The smallest UMEM: 32 RX and 32 TX frames per queue pair. */
 #define SMALL_UMEM 64
-
-struct io {
-	struct uring_op op;
-	int res;
-	int done;
-	unsigned char buf[4096];
-	struct iovec iov[2];
-};
-
-static struct io *to_io(struct uring_op *op)
-{
-	return (struct io *)((char *)op - offsetof(struct io, op));
-}
-
-static void on_io(struct uring_op *op, int res, uint32_t flags)
-{
-	struct io *io = to_io(op);
-
-	(void)flags;
-	io->res = res;
-	io->done++;
-}
-
-static void io_init(struct io *io, struct uring_group *g)
-{
-	memset(io, 0, sizeof(*io));
-	uring_op_init(&io->op, g, on_io);
-	io->iov[0].iov_base = io->buf;
-	io->iov[0].iov_len = sizeof(io->buf);
-}
 
 /* Run a shell command quietly; true if it exits 0. */
 static int sh(const char *cmd)
@@ -348,7 +319,7 @@ static void test_tx(struct uring *u, struct backend *be)
 	memset(&hdr, 0, sizeof(hdr));
 	for (unsigned int qp = 0; qp < NQ; qp++) {
 		nh_make_frame(frame, FRAME_LEN, (unsigned char)(0x10 + qp));
-		io_init(&io, &g);
+		io_init(&io, &g, 0);
 		/* Header and frame in two iovecs, as a guest chain may be. */
 		io.iov[0].iov_base = &hdr;
 		io.iov[0].iov_len = HDR_LEN;
@@ -362,13 +333,13 @@ static void test_tx(struct uring *u, struct backend *be)
 		       "the peer got a %d-byte frame from queue pair %u", FRAME_LEN, qp);
 		ok(!memcmp(got, frame, FRAME_LEN), "... the frame without the virtio-net header");
 	}
-	io_init(&io, &g);
+	io_init(&io, &g, 0);
 	io.iov[0].iov_base = &hdr;
 	io.iov[0].iov_len = HDR_LEN + 4;
 	backend_tx(be, 0, &io.op, io.iov, 1);
 	backend_flush(be);
 	is_int(io.res, -EINVAL, "a frame shorter than an Ethernet header: -EINVAL");
-	io_init(&io, &g);
+	io_init(&io, &g, 0);
 	io.iov[0].iov_base = io.buf;
 	io.iov[0].iov_len = sizeof(io.buf);
 	backend_tx(be, 0, &io.op, io.iov, 1);
@@ -386,7 +357,7 @@ static void test_rx(struct uring *u, struct backend *be)
 	int ps = packet_socket_per_cpu(PEER), good, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 
 	uring_group_init(&g);
-	io_init(&io, &g);
+	io_init(&io, &g, 0);
 	backend_rx(be, 0, &io.op, io.iov, 1);
 	backend_flush(be);
 	is_int(io.res, -EAGAIN, "rx with nothing received: -EAGAIN, like a non-blocking TAP");
@@ -395,7 +366,7 @@ static void test_rx(struct uring *u, struct backend *be)
 			ok(1, "# SKIP queue pair %d needs a CPU %d to send from", qp, qp);
 			continue;
 		}
-		io_init(&poll_io, &g);
+		io_init(&poll_io, &g, 0);
 		is_int(backend_poll(be, (unsigned int)qp, &poll_io.op, POLLIN), 0,
 		       "poll(POLLIN) on queue pair %d", qp);
 		backend_flush(be);
@@ -405,7 +376,7 @@ static void test_rx(struct uring *u, struct backend *be)
 		   "the peer sent a frame on its queue %d", qp);
 		wait_done(u, &poll_io);
 		ok(poll_io.done && (poll_io.res & POLLIN), "... POLLIN on queue pair %d", qp);
-		io_init(&io, &g);
+		io_init(&io, &g, 0);
 		memset(io.buf, 0xee, sizeof(io.buf));
 		backend_rx(be, (unsigned int)qp, &io.op, io.iov, 1);
 		backend_flush(be);
@@ -423,7 +394,7 @@ static void test_rx(struct uring *u, struct backend *be)
 		if (send_on_cpu(ps, frame, FRAME_LEN, 0) != FRAME_LEN)
 			break;
 		for (int t = 0; t < 100; t++) {
-			io_init(&io, &g);
+			io_init(&io, &g, 0);
 			backend_rx(be, 0, &io.op, io.iov, 1);
 			backend_flush(be);
 			if (io.res != -EAGAIN)
@@ -452,7 +423,7 @@ static void test_tx_backpressure(struct uring *u, struct backend *be)
 	sh("ip link set " IFNAME " down");
 	for (int i = 0; i <= n; i++) {
 		nh_make_frame(frame, FRAME_LEN, (unsigned char)(0x80 + i));
-		io_init(&io[i], &g);
+		io_init(&io[i], &g, 0);
 		memcpy(io[i].buf, &hdr, HDR_LEN);
 		memcpy(io[i].buf + HDR_LEN, frame, FRAME_LEN);
 		io[i].iov[0].iov_len = HDR_LEN + FRAME_LEN;
@@ -462,7 +433,7 @@ static void test_tx_backpressure(struct uring *u, struct backend *be)
 	}
 	is_int(taken, n, "link down: all %d TX frames taken", n);
 	is_int(io[n].res, -EAGAIN, "the next frame: -EAGAIN");
-	io_init(&pollout, &g);
+	io_init(&pollout, &g, 0);
 	backend_poll(be, 0, &pollout.op, POLLOUT);
 	backend_flush(be);
 	for (int t = 0; t < 40; t++) {
@@ -486,8 +457,8 @@ static void test_cancel(struct uring *u, struct backend *be)
 	uint64_t cqes;
 
 	uring_group_init(&g);
-	io_init(&rd, &g);
-	io_init(&pin, &g);
+	io_init(&rd, &g, 0);
+	io_init(&pin, &g, 0);
 	backend_rx(be, 1, &rd.op, rd.iov, 1);
 	backend_poll(be, 1, &pin.op, POLLIN);
 	is_int(backend_cancel(be, &g), 0, "cancel a queued read and a poll in the kernel");
@@ -537,7 +508,7 @@ static int peer_frame_arrives(struct backend *be, unsigned char tag)
 	send_on_cpu(ps, frame, FRAME_LEN, 0);
 	close(ps);
 	for (int t = 0; t < WAIT_MS / 5; t++) {
-		io_init(&io, &g);
+		io_init(&io, &g, 0);
 		backend_rx(be, 0, &io.op, io.iov, 1);
 		backend_flush(be);
 		if (io.res != -EAGAIN)
