@@ -82,7 +82,7 @@ stop_vuring() {
 }
 
 run_queues() {
-	local q=$1 rx0 drop0 rx1 drop1 sent got
+	local q=$1 drop0 got
 	start_vuring "$q"
 	ok $? "q=$q: vuring listens"
 
@@ -91,23 +91,7 @@ run_queues() {
 	ok $? "q=$q: testpmd (virtio-user) came up and connected"
 
 	# guest -> host
-	rx0=$(tap_stat rx_packets)
-	drop0=$(tap_stat rx_dropped)
-	timeout 20 ip netns exec "$NS" tcpdump -nn -i "$TAPIF" -c 5 udp \
-		>"$dir/capture-$q.txt" 2>/dev/null &
-	local cap=$!
-	sleep 1
-	sent=$(testpmd_send_bursts)
-	rx1=$(tap_stat rx_packets)
-	drop1=$(tap_stat rx_dropped)
-	got=$((rx1 - rx0))
-	diag "q=$q: testpmd queued ${sent:-?} of $((BURSTS * 32 * q)), TAP received $got, TAP dropped $((drop1 - drop0))"
-	# testpmd drops what does not fit its own full ring; most must get through.
-	[ "${sent:-0}" -ge $((BURSTS * 16)) ] && [ "$got" -eq "$sent" ]
-	ok $? "q=$q: every frame virtio-user queued arrived on the TAP"
-	wait "$cap"
-	[ "$(grep -c 'UDP' "$dir/capture-$q.txt")" -ge 5 ]
-	ok $? "q=$q: captured frames are testpmd's UDP frames"
+	testpmd_check_out "$q" "$NS" "$TAPIF" "on the TAP" tap_stat
 
 	# host -> guest
 	drop0=$(tap_stat tx_dropped)
