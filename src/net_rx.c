@@ -143,6 +143,13 @@ static void rx_readable(struct uring_op *op, int res, uint32_t flags)
 	rx_post_reads(q);
 }
 
+/* What rx_take_chains() found (or a negative errno). */
+enum rx_take {
+	RX_SHORT = 0,		/* the guest has not posted enough; nothing held */
+	RX_HELD = 1,		/* the chains hold the frame */
+	RX_TOO_BIG = 2,		/* more than a frame may take; nothing held */
+};
+
 /**
  * rx_take_chains() - pop the chains one frame needs, writing nothing yet
  * @q: RX queue
@@ -154,35 +161,33 @@ static void rx_readable(struct uring_op *op, int res, uint32_t flags)
  * in chains that go back to the ring (during a migration such a write would
  * make the two copies of guest memory differ).
  *
- * Return: 1 when the chains hold the frame, 0 when the guest has not posted
- * enough (nothing held), 2 when the frame is too big for them (nothing held),
- * -EIO when the ring broke.
+ * Return: an enum rx_take, or -EIO when the ring broke.
  */
 static int rx_take_chains(struct net_queue *q, uint32_t len, unsigned int *n)
 {
 	bool mrg = q->dev->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
 	uint64_t room = 0;
-	int r = 1;
+	int r = RX_HELD;
 
 	*n = 0;
 	while (room < len) {
 		struct virtq_elem *e = &q->rx_elems[*n];
 
 		if (*n == NET_RX_MAX_CHAINS || (*n == 1 && !mrg)) {
-			r = 2;
+			r = RX_TOO_BIG;
 			break;
 		}
 		e->iov = q->rx_iov + (size_t)*n * NET_RX_CHAIN_IOV;
 		e->iov_cap = NET_RX_CHAIN_IOV;
-		r = virtq_pop(q->vq, e);
+		r = virtq_pop(q->vq, e);	/* 1: one more held, 0: RX_SHORT, or -EIO */
 		if (r <= 0)
 			break;
 		(*n)++;
 		VURING_PROBE(chain_pop, q->index, e->id);
 		room += e->in_len;
 	}
-	if (r == 1)
-		return 1;
+	if (r == RX_HELD)
+		return RX_HELD;
 	if (r < 0 || virtq_unpop(q->vq, *n) < 0)
 		return -EIO;
 	*n = 0;
@@ -204,12 +209,12 @@ static int rx_to_guest(struct net_queue *q, const struct net_rx_buf *b)
 	uint16_t num_buffers;
 	int r = rx_take_chains(q, b->len, &n);
 
-	if (r == 2) {
+	if (r == RX_TOO_BIG) {
 		/* The guest keeps its buffers; the frame goes. */
 		q->stats.drops[NET_DROP_TOO_BIG]++;
 		return 1;
 	}
-	if (r <= 0)
+	if (r != RX_HELD)
 		return r;
 	for (i = 0; i < n; i++) {
 		struct virtq_elem *e = &q->rx_elems[i];
